@@ -1,0 +1,26 @@
+"""Shared fixtures: program runs are cached per config, since many tests read the same run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.harness import Run, run_program
+
+_CACHE: dict[str, Run] = {}
+
+
+def cached_run(config: dict[str, str] | None = None, secrets: dict[str, str] | None = None,
+               **kwargs) -> Run:
+    """Run the program once per distinct config in a test session."""
+    key = json.dumps([config or {}, secrets or {}, kwargs], sort_keys=True)
+    if key not in _CACHE:
+        _CACHE[key] = run_program(config, secrets=secrets, **kwargs)
+    return _CACHE[key]
+
+
+@pytest.fixture
+def program():
+    """`program(config, secrets=...)`: a (cached) run of the whole program under mocks."""
+    return cached_run

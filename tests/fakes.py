@@ -1,0 +1,98 @@
+"""A fake AWS/EKS for Pulumi's mocks: realistic outputs for what the program reads.
+
+Values are constants so that tests can assert that they were wired through (the RDS address
+reaches the `mysql` ExternalName Service, the zone ARN reaches ExternalDNS's policy, ...).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+ZONES = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]
+HOSTED_ZONE_ID = "Z0123456789EXAMPLE"
+HOSTED_ZONE_ARN = f"arn:aws:route53:::hostedzone/{HOSTED_ZONE_ID}"
+RDS_ADDRESS = "usermgmtdb-dev.c9akciq32.us-east-1.rds.amazonaws.com"
+CERTIFICATE_ARN = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/11111111-2222-3333-4444-555555555555"
+OIDC_ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+OIDC_PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{OIDC_ISSUER}"
+CLUSTER_SECURITY_GROUP_ID = "sg-0eks0cluster0000"
+ALB_HOSTNAME = "k8s-canary-demo-0123456789.us-east-1.elb.amazonaws.com"
+GENERATED_PASSWORD = "generated-Pa55word-from-random"
+KUBECONFIG = json.dumps({"apiVersion": "v1", "kind": "Config", "clusters": [
+    {"name": "eks", "cluster": {"server": "https://EXAMPLE.gr7.us-east-1.eks.amazonaws.com",
+                                "certificate-authority-data": "LS0tLS1CRUdJTi..."}}],
+    "users": [{"name": "aws", "user": {"exec": {"command": "aws"}}}]})
+
+
+class FakeCloud(pulumi.runtime.Mocks):
+    """Returns, for each resource type and invoke the program uses, the outputs AWS would."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        state: dict[str, Any] = dict(args.inputs)
+        name = args.name
+        extra = {
+            "aws:ec2/vpc:Vpc": {"arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/vpc-{name}"},
+            "aws:iam/role:Role": {"arn": f"arn:aws:iam::{ACCOUNT}:role/{name}", "name": name},
+            "aws:iam/policy:Policy": {"arn": f"arn:aws:iam::{ACCOUNT}:policy/{name}"},
+            "aws:rds/instance:Instance": {
+                "address": RDS_ADDRESS, "endpoint": f"{RDS_ADDRESS}:3306", "port": 3306,
+                "arn": f"arn:aws:rds:{REGION}:{ACCOUNT}:db:{name}",
+            },
+            "aws:acm/certificate:Certificate": {
+                "arn": CERTIFICATE_ARN,
+                "domainValidationOptions": [{
+                    "domainName": args.inputs.get("domainName"),
+                    "resourceRecordName": f"_x1.{args.inputs.get('domainName')}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": "_x2.acm-validations.aws.",
+                }],
+            },
+            "aws:acm/certificateValidation:CertificateValidation": {
+                "certificateArn": args.inputs.get("certificateArn"),
+            },
+            "aws:route53/record:Record": {"fqdn": str(args.inputs.get("name", "")).rstrip(".")},
+            "random:index/randomPassword:RandomPassword": {"result": GENERATED_PASSWORD},
+            "eks:index:Cluster": {
+                "kubeconfigJson": KUBECONFIG,
+                "kubeconfig": json.loads(KUBECONFIG),
+                "oidcProviderArn": OIDC_PROVIDER_ARN,
+                "oidcProviderUrl": OIDC_ISSUER,
+                "oidcIssuer": OIDC_ISSUER,
+                "clusterSecurityGroupId": CLUSTER_SECURITY_GROUP_ID,
+                "nodeSecurityGroupId": CLUSTER_SECURITY_GROUP_ID,
+            },
+            "kubernetes:networking.k8s.io/v1:Ingress": {
+                "status": {"loadBalancer": {"ingress": [{"hostname": ALB_HOSTNAME}]}},
+            },
+            "kubernetes:helm.sh/v3:Release": {
+                "status": {"status": "deployed", "name": args.inputs.get("name", name),
+                           "namespace": args.inputs.get("namespace", "default")},
+            },
+        }.get(args.typ, {})
+        state.update(extra)
+        resource_id = None if not args.custom else f"{name}-id"
+        if args.typ == "aws:ec2/vpc:Vpc":
+            resource_id = f"vpc-{name}"
+        return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        token, inputs = args.token, dict(args.args)
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return {"names": ZONES, "zoneIds": [f"use1-az{i}" for i in range(1, 5)],
+                    "id": REGION}, []
+        if token == "aws:route53/getZone:getZone":
+            return {"zoneId": HOSTED_ZONE_ID, "arn": HOSTED_ZONE_ARN, "id": HOSTED_ZONE_ID,
+                    "name": inputs.get("name"), "privateZone": False}, []
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci",
+                    "userId": "AIDEXAMPLE", "id": ACCOUNT}, []
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if token in ("aws:index/getRegion:getRegion",):
+            return {"name": REGION, "region": REGION, "id": REGION}, []
+        raise NotImplementedError(f"the fake cloud has no answer for invoke {token}")
