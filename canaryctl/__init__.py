@@ -1,0 +1,1 @@
+"""Operator tools for eks-canary: render manifests, verify the live split."""
