@@ -1,14 +1,64 @@
 """eks-canary: read the stack config, compose the layers, export the outputs. No logic here."""
 
 import pulumi
+import pulumi_aws as aws
 
 from components import canary
+from components.certificate import Certificate, CertificateArgs
+from components.cluster import Cluster, ClusterArgs
 from components.config import load_config
+from components.database import Database, DatabaseArgs
+from components.network import Network, NetworkArgs
+from components.tags import Tags
 
 cfg = load_config()
+tags = Tags(cfg.project, cfg.stack)
 
 split = canary.plan_split(cfg.canary_strategy, cfg.canary_weight, cfg.notification_replicas)
 if (warning := canary.inexact_warning(split, cfg.notification_replicas)) is not None:
     pulumi.log.warn(warning)
 
+# ---- platform
+zones = aws.get_availability_zones(
+    state="available",
+    # regular zones only: Local and Wavelength Zones cannot host EKS control-plane subnets
+    filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+).names[: cfg.availability_zone_count]
+network = Network("network", NetworkArgs(
+    vpc_cidr=cfg.vpc_cidr, zones=zones, nat_gateway_per_zone=cfg.nat_gateway_per_zone,
+    tags=tags, name_prefix=cfg.name_prefix))
+
+cluster = Cluster("cluster", ClusterArgs(
+    cluster_name=cfg.name_prefix, kubernetes_version=cfg.kubernetes_version,
+    vpc_id=network.vpc_id, public_subnet_ids=network.public_subnet_ids,
+    private_subnet_ids=network.private_subnet_ids, node_instance_type=cfg.node_instance_type,
+    node_desired_size=cfg.node_desired_size, node_min_size=cfg.node_min_size,
+    node_max_size=cfg.node_max_size, tags=tags))
+
+database = Database("database", DatabaseArgs(
+    identifier=f"usermgmtdb-{cfg.stack}", vpc_id=network.vpc_id,
+    subnet_ids=network.private_subnet_ids,
+    allowed_security_group_id=cluster.cluster_security_group_id, password=cfg.db_password,
+    instance_class=cfg.db_instance_class, engine_version=cfg.db_engine_version,
+    allocated_storage=cfg.db_allocated_storage,
+    backup_retention_days=cfg.db_backup_retention_days, multi_az=cfg.db_multi_az,
+    skip_final_snapshot=cfg.db_skip_final_snapshot,
+    deletion_protection=cfg.db_deletion_protection, tags=tags))
+
+zone = aws.route53.get_zone_output(name=cfg.hosted_zone_name, private_zone=False) \
+    if cfg.hosted_zone_name else None
+certificate_arn: pulumi.Input[str] | None = cfg.certificate_arn
+certificate: Certificate | None = None
+if cfg.domain_name and not cfg.certificate_arn:
+    certificate = Certificate("certificate", CertificateArgs(
+        domain_name=cfg.domain_name, zone_id=zone.zone_id, tags=tags))
+    certificate_arn = certificate.arn
+
+# ---- outputs
 pulumi.export("trafficSplit", split.as_output())
+pulumi.export("clusterName", cluster.name)
+pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("region", cfg.region)
+pulumi.export("databaseAddress", database.address)
+if certificate_arn is not None:
+    pulumi.export("certificateArn", certificate_arn)

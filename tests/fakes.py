@@ -75,6 +75,8 @@ class FakeCloud(pulumi.runtime.Mocks):
             },
         }.get(args.typ, {})
         state.update(extra)
+        if args.custom and not args.typ.startswith("kubernetes:"):
+            state.setdefault("name", name)  # what auto-naming would give
         resource_id = None if not args.custom else f"{name}-id"
         if args.typ == "aws:ec2/vpc:Vpc":
             resource_id = f"vpc-{name}"

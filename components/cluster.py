@@ -1,0 +1,132 @@
+"""The EKS cluster: pulumi-eks control plane, one managed node group, and its Kubernetes provider.
+
+Access is by EKS access entries (authentication mode API, no aws-auth ConfigMap); the cluster
+creator gets admin through EKS's bootstrap permission, and EKS itself makes the access entry of
+a managed node group's role. The OIDC provider lets each add-on's service account assume an IAM
+role of its own (IRSA). The VPC CNI runs with network policy enforcement on, so the app's
+NetworkPolicies apply (https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_eks as eks
+import pulumi_kubernetes as k8s
+
+from components.tags import Tags
+
+LOG_TYPES = ["api", "audit", "authenticator"]
+NODE_POLICIES = [  # what a managed node's role needs (EKS user guide: "Amazon EKS node IAM role")
+    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+]
+
+
+def ami_type_for(instance_type: str) -> str:
+    """AL2023 for the instance's architecture: Graviton families (m7g, t4g, c6gn...) are ARM."""
+    family = instance_type.split(".")[0]
+    return "AL2023_ARM_64_STANDARD" if re.fullmatch(r"[a-z]+\d+g[a-z]*", family) \
+        else "AL2023_x86_64_STANDARD"
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    cluster_name: str
+    kubernetes_version: str
+    vpc_id: pulumi.Input[str]
+    public_subnet_ids: list[pulumi.Input[str]]
+    private_subnet_ids: list[pulumi.Input[str]]
+    node_instance_type: str
+    node_desired_size: int
+    node_min_size: int
+    node_max_size: int
+    tags: Tags
+
+
+class Cluster(pulumi.ComponentResource):
+    """EKS control plane + managed nodes + the `kubernetes.Provider` every k8s object must use."""
+
+    name: str
+    kubeconfig: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]
+    cluster_security_group_id: pulumi.Output[str]
+    provider: k8s.Provider
+    node_group: eks.ManagedNodeGroup
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("eks-canary:platform:Cluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tag = args.tags
+
+        cluster = eks.Cluster(
+            f"{name}-eks",
+            name=args.cluster_name,
+            version=args.kubernetes_version,
+            vpc_id=args.vpc_id,
+            public_subnet_ids=args.public_subnet_ids,
+            private_subnet_ids=args.private_subnet_ids,
+            authentication_mode=eks.AuthenticationMode.API,
+            create_oidc_provider=True,
+            skip_default_node_group=True,
+            # Without the default (self-managed) node group pulumi-eks' own security groups are
+            # unused; skipping them makes cluster_security_group_id the EKS-created group that
+            # managed nodes actually use, which is what the database admits.
+            skip_default_security_groups=True,
+            node_associate_public_ip_address=False,
+            endpoint_private_access=True,
+            endpoint_public_access=True,
+            enabled_cluster_log_types=LOG_TYPES,
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True),
+            tags=tag(args.cluster_name),
+            opts=child,
+        )
+
+        node_role = aws.iam.Role(
+            f"{name}-node-role",
+            assume_role_policy=pulumi.Output.json_dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                               "Principal": {"Service": "ec2.amazonaws.com"}}],
+            }),
+            tags=tag(f"{args.cluster_name}-node"),
+            opts=child,
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(f"{name}-node-{arn.rsplit('/', 1)[1]}",
+                                         role=node_role.name, policy_arn=arn, opts=child)
+            for arn in NODE_POLICIES
+        ]
+
+        self.node_group = eks.ManagedNodeGroup(
+            f"{name}-nodes",
+            cluster=cluster,
+            node_role=node_role,
+            ami_type=ami_type_for(args.node_instance_type),
+            instance_types=[args.node_instance_type],
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                desired_size=args.node_desired_size, min_size=args.node_min_size,
+                max_size=args.node_max_size),
+            subnet_ids=args.private_subnet_ids,
+            enable_imd_sv2=True,
+            tags=tag(f"{args.cluster_name}-nodes"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+        )
+
+        self.name = args.cluster_name
+        self.kubeconfig = pulumi.Output.secret(cluster.kubeconfig_json)
+        self.oidc_provider_arn = cluster.oidc_provider_arn
+        self.oidc_issuer = cluster.oidc_provider_url.apply(
+            lambda url: url.removeprefix("https://"))
+        self.cluster_security_group_id = cluster.cluster_security_group_id
+        # A stable cluster_identifier: a new kubeconfig (rotated token, endpoint format) updates
+        # the provider in place instead of replacing every Kubernetes object it manages.
+        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig,
+                                     cluster_identifier=args.cluster_name, opts=child)
+        self.register_outputs({"clusterName": self.name, "kubeconfig": self.kubeconfig})

@@ -1,0 +1,207 @@
+"""The AWS platform under mocks: network, cluster, database, certificate, tags and secrets."""
+
+import ipaddress
+import json
+
+import pytest
+
+from components.cluster import ami_type_for
+from components.network import plan_subnets
+from tests import fakes
+
+DOMAIN = {"domainName": "canary.example.com", "hostedZoneName": "example.com"}
+
+
+@pytest.fixture
+def run(program):
+    result = program()
+    assert result.error is None, result.error
+    return result
+
+
+def test_plan_subnets_are_disjoint_and_inside_the_vpc():
+    plans = plan_subnets("10.0.0.0/16", ["a", "b", "c"])
+    blocks = [ipaddress.IPv4Network(c) for p in plans for c in (p.public_cidr, p.private_cidr)]
+    vpc = ipaddress.IPv4Network("10.0.0.0/16")
+    assert all(b.subnet_of(vpc) for b in blocks)
+    assert all(not a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1:])
+    assert plans[0].private_cidr == "10.0.0.0/19" and plans[0].public_cidr == "10.0.128.0/19"
+
+
+def test_one_vpc_with_tagged_public_and_private_subnets_in_two_zones(run):
+    run.one("aws:ec2/vpc:Vpc")
+    subnets = run.of_type("aws:ec2/subnet:Subnet")
+    private = [s for s in subnets if s.get("tags", {}).get("kubernetes.io/role/internal-elb")]
+    public = [s for s in subnets if s.get("tags", {}).get("kubernetes.io/role/elb")]
+    assert len(private) == 2 and len(public) == 2
+    assert {s.inputs["availabilityZone"] for s in private} == set(fakes.ZONES[:2])
+    assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
+    assert len(run.of_type("aws:ec2/natGateway:NatGateway")) == 1
+    run.one("aws:ec2/internetGateway:InternetGateway")
+
+
+def test_nat_gateway_per_zone(program):
+    run = program({"natGatewayPerZone": "true", "availabilityZoneCount": "3"})
+    assert len(run.of_type("aws:ec2/natGateway:NatGateway")) == 3
+    assert len(run.of_type("aws:ec2/subnet:Subnet")) == 6
+
+
+def test_cluster_shape(run):
+    cluster = run.one("eks:index:Cluster")
+    inputs = cluster.inputs
+    assert inputs["version"] == "1.35"
+    assert inputs["authenticationMode"] == "API"
+    assert inputs["createOidcProvider"] is True
+    assert inputs["skipDefaultNodeGroup"] is True
+    assert inputs["skipDefaultSecurityGroups"] is True
+    assert inputs["nodeAssociatePublicIpAddress"] is False
+    assert inputs["upgradePolicy"] == {"supportType": "STANDARD"}
+    assert set(inputs["enabledClusterLogTypes"]) == {"api", "audit", "authenticator"}
+    assert inputs["vpcCniOptions"]["enableNetworkPolicy"] is True
+    private_ids = {s.urn for s in run.of_type("aws:ec2/subnet:Subnet")
+                   if "private" in s.name}
+    assert len(inputs["privateSubnetIds"]) == 2
+    assert private_ids  # the subnets exist; ids are wired through property dependencies
+    assert any(urn in private_ids for urn in cluster.property_dependencies["privateSubnetIds"])
+
+
+def test_managed_node_group_on_al2023_in_private_subnets(run):
+    group = run.one("eks:index:ManagedNodeGroup")
+    assert group.inputs["amiType"] == "AL2023_x86_64_STANDARD"
+    assert group.inputs["instanceTypes"] == ["t3.large"]
+    assert group.inputs["scalingConfig"] == {"desiredSize": 2, "minSize": 2, "maxSize": 4}
+    subnet_deps = group.property_dependencies["subnetIds"]
+    assert subnet_deps and all("private" in run.by_urn(u).name for u in subnet_deps)
+    role = run.by_urn(group.inputs["nodeRole"]["$ref"])
+    assert role.type == "aws:iam/role:Role"
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    attached = {a.inputs["policyArn"] for a in run.of_type(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment") if a.parent == role.parent
+        and "node" in a.name}
+    assert {p.rsplit("/", 1)[1] for p in attached} == {
+        "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"}
+
+
+def test_ami_type_follows_architecture():
+    assert ami_type_for("t3.large") == "AL2023_x86_64_STANDARD"
+    assert ami_type_for("m7g.large") == "AL2023_ARM_64_STANDARD"
+    assert ami_type_for("c6gn.xlarge") == "AL2023_ARM_64_STANDARD"
+
+
+def test_kubernetes_provider_has_a_stable_identifier_and_secret_kubeconfig(run):
+    provider = run.one("pulumi:providers:kubernetes")
+    assert provider.inputs["clusterIdentifier"] == "eks-canary-dev"
+    assert provider.is_secret("kubeconfig")
+    assert "kubeconfig" in run.secret_outputs
+    assert run.outputs["clusterName"] == "eks-canary-dev"
+
+
+def test_database_is_private_encrypted_backed_up_and_keeps_a_final_snapshot(run):
+    db = run.one("aws:rds/instance:Instance").inputs
+    assert db["engine"] == "mysql" and db["engineVersion"].startswith("8.4")
+    assert db["publiclyAccessible"] is False
+    assert db["storageEncrypted"] is True
+    assert db["backupRetentionPeriod"] == 7
+    assert db["skipFinalSnapshot"] is False
+    assert db["finalSnapshotIdentifier"] == "usermgmtdb-dev-final"
+    assert db["dbName"] == "usermgmt" and db["username"] == "dbadmin"
+    assert db["dbSubnetGroupName"] and db["vpcSecurityGroupIds"]
+    assert run.one("aws:rds/instance:Instance").is_secret("password")
+
+
+def test_database_admits_3306_only_from_the_cluster_security_group(run):
+    rules = run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert len(rules) == 1
+    rule = rules[0].inputs
+    assert rule["referencedSecurityGroupId"] == fakes.CLUSTER_SECURITY_GROUP_ID
+    assert (rule["fromPort"], rule["toPort"]) == (3306, 3306)
+    assert "cidrIpv4" not in rule
+    for group in run.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        for ingress in group.inputs.get("ingress", []):
+            assert "0.0.0.0/0" not in ingress.get("cidrBlocks", [])
+
+
+def test_generated_password_when_none_is_configured(run):
+    password = run.one("random:index/randomPassword:RandomPassword").inputs
+    assert password["length"] >= 16
+    assert not set(password["overrideSpecial"]) & set("/'\"@ ")
+
+
+def test_configured_password_is_used_and_secret(program):
+    run = program(secrets={"dbPassword": "Configured-Passw0rd"})
+    assert run.error is None, run.error
+    assert run.of_type("random:index/randomPassword:RandomPassword") == []
+    db = run.one("aws:rds/instance:Instance")
+    assert db.inputs["password"] == "Configured-Passw0rd" and db.is_secret("password")
+
+
+def test_opt_outs(program):
+    run = program({"dbSkipFinalSnapshot": "true", "dbDeletionProtection": "true",
+                   "dbBackupRetentionDays": "14"})
+    db = run.one("aws:rds/instance:Instance").inputs
+    assert db["skipFinalSnapshot"] is True and db["deletionProtection"] is True
+    assert db["backupRetentionPeriod"] == 14
+
+
+def test_no_domain_means_no_certificate_and_no_dns(run):
+    assert run.of_type("aws:acm/certificate:Certificate") == []
+    assert run.of_type("aws:route53/record:Record") == []
+    assert "certificateArn" not in run.outputs
+
+
+def test_domain_creates_a_dns_validated_certificate(program):
+    run = program(DOMAIN)
+    assert run.error is None, run.error
+    cert = run.one("aws:acm/certificate:Certificate")
+    assert cert.inputs["domainName"] == "canary.example.com"
+    assert cert.inputs["validationMethod"] == "DNS"
+    record = run.one("aws:route53/record:Record")
+    assert record.inputs["zoneId"] == fakes.HOSTED_ZONE_ID
+    assert record.inputs["name"] == "_x1.canary.example.com."
+    validation = run.one("aws:acm/certificateValidation:CertificateValidation")
+    assert validation.inputs["validationRecordFqdns"] == ["_x1.canary.example.com"]
+    assert run.outputs["certificateArn"] == fakes.CERTIFICATE_ARN
+
+
+def test_existing_certificate_is_used_and_nothing_created(program):
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+    run = program({**DOMAIN, "certificateArn": arn})
+    assert run.error is None, run.error
+    assert run.of_type("aws:acm/certificate:Certificate") == []
+    assert run.of_type("aws:acm/certificateValidation:CertificateValidation") == []
+    assert run.outputs["certificateArn"] == arn
+
+
+TAGGABLE = ("aws:ec2/", "aws:rds/", "aws:iam/role:", "aws:iam/policy:", "aws:acm/certificate:",
+            "aws:vpc/", "eks:index:")
+
+
+@pytest.mark.parametrize("config", [{}, DOMAIN])
+def test_every_taggable_aws_resource_has_project_stack_and_name(program, config):
+    run = program(config)
+    taggable = [r for r in run.resources
+                if r.custom or r.type.startswith("eks:")
+                if r.type.startswith(TAGGABLE)
+                and r.type not in ("aws:ec2/routeTableAssociation:RouteTableAssociation",
+                                   "aws:acm/certificateValidation:CertificateValidation")]
+    assert len(taggable) > 15
+    for resource in taggable:
+        tags = resource.inputs.get("tags", {})
+        assert tags.get("Project") == "eks-canary", resource.name
+        assert tags.get("Stack") == "dev", resource.name
+        assert tags.get("Name"), resource.name
+
+
+def test_no_output_shows_a_secret_in_plain_text(program):
+    secret = "Pl4in-Text-Never-0k"
+    run = program(DOMAIN, secrets={"dbPassword": secret, "smtpPassword": "smtp-secret-value"})
+    plain_outputs = {k: v for k, v in run.outputs.items() if k not in run.secret_outputs}
+    dumped = json.dumps(plain_outputs)
+    assert secret not in dumped and "smtp-secret-value" not in dumped
+    assert fakes.KUBECONFIG not in dumped
+
+
+def test_bad_domain_fails_before_any_resource(program):
+    run = program({"domainName": "not a host!"})
+    assert "domainName" in run.error and run.resources == []
