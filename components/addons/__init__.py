@@ -1,0 +1,1 @@
+"""Cluster add-ons: one module per add-on."""

@@ -1,0 +1,60 @@
+"""AWS Load Balancer Controller: turns the app's Ingress into an ALB.
+
+Chart `aws-load-balancer-controller` 3.5.0 (controller v3.5.0) from the official eks-charts
+repository; its IAM policy is the controller's own `docs/install/iam_policy.json` at tag v3.5.0,
+kept in `components/policies/` (never fetched at run time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+
+from components.addons.addon import Addon, AddonArgs, ClusterHandles, HelmChart
+
+CHART = HelmChart(chart="aws-load-balancer-controller", version="3.5.0",
+                  repo="https://aws.github.io/eks-charts")
+POLICY_FILE = (Path(__file__).resolve().parent.parent / "policies"
+               / "aws-load-balancer-controller-v3.5.0-iam_policy.json")
+
+
+@dataclass(frozen=True)
+class LoadBalancerControllerProps:
+    """Defaults: kube-system, the chart's service account name, two replicas (the chart's
+    default, so a node drain never leaves the admission webhook without an endpoint)."""
+
+    namespace: str = "kube-system"
+    service_account: str = "aws-load-balancer-controller"
+    replicas: int = 2
+    chart: HelmChart = CHART
+
+
+def chart_values(cluster: ClusterHandles, props: LoadBalancerControllerProps) -> dict:
+    return {
+        "clusterName": cluster.name,
+        # region and VPC set explicitly: the controller then never asks the instance metadata
+        # service, which pods may not reach (IMDSv2 hop limit)
+        "region": cluster.region,
+        "vpcId": cluster.vpc_id,
+        "replicaCount": props.replicas,
+        # reuse the webhook's certificate on upgrades instead of regenerating it each time
+        "keepTLSSecret": True,
+        # the Service mutating webhook (failurePolicy Fail) only serves `type: LoadBalancer`
+        # Services, which this stack has none of; off, it cannot block other charts' Services
+        # while the controller is not ready (kubernetes-sigs/aws-load-balancer-controller#4140)
+        "enableServiceMutatorWebhook": False,
+    }
+
+
+def load_balancer_controller(cluster: ClusterHandles,
+                             props: LoadBalancerControllerProps = LoadBalancerControllerProps(),
+                             opts: pulumi.ResourceOptions | None = None) -> Addon:
+    return Addon(
+        "aws-load-balancer-controller",
+        AddonArgs(cluster=cluster, namespace=props.namespace,
+                  service_account=props.service_account,
+                  policy_document=POLICY_FILE.read_text(),
+                  chart=props.chart, values=chart_values(cluster, props)),
+        opts=opts)

@@ -1,0 +1,54 @@
+"""The AWS X-Ray daemon: a DaemonSet the apps send trace segments to, on UDP/TCP 2000.
+
+Manifests (not a chart: AWS publishes none) from `xray_manifests.build_xray`, in a namespace of
+their own, with a service account whose role carries the managed `AWSXRayDaemonWriteAccess`.
+AWS ends support for the daemon on 2027-02-25; an OpenTelemetry collector with the `awsxray`
+receiver can listen at the same Service address, so the apps need no change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.addons.addon import Addon, AddonArgs, ClusterHandles
+from components.addons.xray_manifests import XRAY_IMAGE, build_xray, xray_address
+
+WRITE_POLICY_ARN = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
+
+
+@dataclass(frozen=True)
+class XRayDaemonProps:
+    """Defaults: namespace `xray`, service account `xray-daemon`, the pinned 3.x image."""
+
+    namespace: str = "xray"
+    service_account: str = "xray-daemon"
+    image: str = XRAY_IMAGE
+
+
+def namespace_object(name: str) -> dict:
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "eks-canary"}}}
+
+
+def xray_objects(namespace: str, region: str, role_arn, image: str = XRAY_IMAGE) -> list[dict]:
+    """Everything the add-on applies, its namespace first (also what `canaryctl render` writes)."""
+    return [namespace_object(namespace), *build_xray(namespace, region, role_arn, image)]
+
+
+class XRayDaemon:
+    """The add-on and the address apps send to (`<service>.<namespace>:2000`)."""
+
+    def __init__(self, cluster: ClusterHandles, props: XRayDaemonProps = XRayDaemonProps(),
+                 opts: pulumi.ResourceOptions | None = None):
+        self.namespace = props.namespace
+        self.address = xray_address(props.namespace)
+        self.addon = Addon(
+            "xray-daemon",
+            AddonArgs(cluster=cluster, namespace=props.namespace,
+                      service_account=props.service_account,
+                      managed_policy_arns=(WRITE_POLICY_ARN,),
+                      manifests=lambda arn: xray_objects(props.namespace, cluster.region, arn,
+                                                         props.image)),
+            opts=opts)

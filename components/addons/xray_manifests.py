@@ -1,0 +1,152 @@
+"""The AWS X-Ray daemon as plain Kubernetes objects (the course's, hardened), no Pulumi here.
+
+A DaemonSet receives trace segments on 2000/UDP (and serves sampling rules on 2000/TCP) and
+forwards them to the X-Ray API with the IRSA role of its service account. Apps send to the
+headless Service `xray-service.<namespace>:2000`. The caller creates the namespace.
+
+`role_arn` may be a Pulumi Output: it is placed into the ServiceAccount annotation as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.app.manifests import (
+    PART_OF,
+    SKIP_PULL_POLICY,
+    XRAY_LABELS,
+    XRAY_PORT,
+    checkov_skip_annotations,
+    container_security_context,
+    metadata,
+    pod_security_context,
+    resources,
+    tcp_probe,
+)
+
+XRAY_IMAGE = "amazon/aws-xray-daemon:3.6.6"  # runs as UID 10001, FROM scratch, no shell
+NAME = "xray-daemon"
+SERVICE_NAME = "xray-service"
+CONFIG_MAP = "xray-config"
+CONFIG_DIR = "/aws/xray"
+UID = 10001
+
+SKIP_IMAGE_DIGEST = (
+    "CKV_K8S_43",
+    "AWS publishes the daemon by version tag; the tag is pinned and the image argument takes "
+    "repo@sha256:<digest> for a digest pin",
+)
+
+
+def xray_address(namespace: str) -> str:
+    """Where apps send segments (AWS_XRAY_DAEMON_ADDRESS)."""
+    return f"{SERVICE_NAME}.{namespace}:{XRAY_PORT}"
+
+
+def daemon_config(region: str) -> str:
+    """The daemon's config.yaml (format Version 2), with the course's 24 MB buffer."""
+    return (
+        "Version: 2\n"
+        "TotalBufferSizeMB: 24\n"
+        "Socket:\n"
+        f'  UDPAddress: "0.0.0.0:{XRAY_PORT}"\n'
+        f'  TCPAddress: "0.0.0.0:{XRAY_PORT}"\n'
+        f'Region: "{region}"\n'
+        "Logging:\n"
+        '  LogLevel: "prod"\n'
+    )
+
+
+def build_xray(namespace: str, region: str, role_arn: Any, image: str = XRAY_IMAGE) -> list[dict]:
+    """ServiceAccount, ConfigMap, DaemonSet, headless Service and NetworkPolicy, apply order."""
+    service_account = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": metadata(NAME, namespace, XRAY_LABELS,
+                             {"eks.amazonaws.com/role-arn": role_arn}),
+        # IRSA needs no API token: EKS's pod identity webhook projects its own
+        # `aws-iam-token` volume (audience sts.amazonaws.com) into the pod
+        "automountServiceAccountToken": False,
+    }
+    config_map = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": metadata(CONFIG_MAP, namespace, XRAY_LABELS),
+        "data": {"config.yaml": daemon_config(region)},
+    }
+    container = {
+        "name": NAME,
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "args": ["-c", f"{CONFIG_DIR}/config.yaml"],
+        "env": [{"name": "AWS_REGION", "value": region}],
+        # no hostPort (the course sets 2000): apps send to the Service's name, which resolves
+        # to the daemon pods' own IPs, and checkov CKV_K8S_26 forbids host ports
+        "ports": [
+            {"name": "xray-ingest", "containerPort": XRAY_PORT, "protocol": "UDP"},
+            {"name": "xray-tcp", "containerPort": XRAY_PORT, "protocol": "TCP"},
+        ],
+        "resources": resources("256m", "32Mi", "512m", "64Mi"),
+        "readinessProbe": tcp_probe(XRAY_PORT, initial_delay=5),
+        "livenessProbe": tcp_probe(XRAY_PORT, initial_delay=10, failures=6),
+        "securityContext": container_security_context(UID),
+        "volumeMounts": [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}],
+    }
+    daemon_set = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": metadata(NAME, namespace, XRAY_LABELS, checkov_skip_annotations(
+            SKIP_IMAGE_DIGEST, SKIP_PULL_POLICY)),
+        "spec": {
+            "selector": {"matchLabels": dict(XRAY_LABELS)},
+            "updateStrategy": {"type": "RollingUpdate"},
+            "template": {
+                "metadata": {"labels": {**XRAY_LABELS, **PART_OF}},
+                "spec": {
+                    "serviceAccountName": NAME,
+                    "automountServiceAccountToken": False,
+                    "securityContext": pod_security_context(UID),
+                    "containers": [container],
+                    "volumes": [{"name": "config", "configMap": {"name": CONFIG_MAP}}],
+                },
+            },
+        },
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata(SERVICE_NAME, namespace, XRAY_LABELS),
+        "spec": {
+            "clusterIP": "None",  # headless, as the course: DNS answers with the pods' IPs
+            "selector": dict(XRAY_LABELS),
+            "ports": [
+                {"name": "xray-ingest", "port": XRAY_PORT, "targetPort": XRAY_PORT,
+                 "protocol": "UDP"},
+                {"name": "xray-tcp", "port": XRAY_PORT, "targetPort": XRAY_PORT,
+                 "protocol": "TCP"},
+            ],
+        },
+    }
+    network_policy = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": metadata(NAME, namespace, XRAY_LABELS),
+        "spec": {
+            "podSelector": {"matchLabels": dict(XRAY_LABELS)},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{
+                "from": [{"namespaceSelector": {}}],  # any pod of the cluster may send traces
+                "ports": [{"protocol": p, "port": XRAY_PORT} for p in ("UDP", "TCP")],
+            }],
+            "egress": [
+                # the X-Ray API and STS (IRSA) are public AWS endpoints
+                {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                 "ports": [{"protocol": "TCP", "port": 443}]},
+                {"to": [{"namespaceSelector": {
+                    "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+                 "ports": [{"protocol": p, "port": 53} for p in ("UDP", "TCP")]},
+            ],
+        },
+    }
+    return [service_account, config_map, daemon_set, service, network_policy]

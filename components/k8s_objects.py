@@ -1,0 +1,61 @@
+"""Register plain Kubernetes object dicts (from the pure builders) as typed Pulumi resources.
+
+One place maps apiVersion/kind to the pulumi-kubernetes class, so the builders stay plain data
+(renderable to YAML offline) and every object gets the same options: the cluster's provider,
+never the ambient kubeconfig.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+_CLASSES: dict[tuple[str, str], type[pulumi.CustomResource]] = {
+    ("v1", "Namespace"): k8s.core.v1.Namespace,
+    ("v1", "Secret"): k8s.core.v1.Secret,
+    ("v1", "ConfigMap"): k8s.core.v1.ConfigMap,
+    ("v1", "Service"): k8s.core.v1.Service,
+    ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
+    ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
+    ("apps/v1", "DaemonSet"): k8s.apps.v1.DaemonSet,
+    ("networking.k8s.io/v1", "Ingress"): k8s.networking.v1.Ingress,
+    ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
+}
+# top-level fields besides apiVersion/kind, as the typed classes name their arguments
+_FIELDS = {"metadata": "metadata", "spec": "spec", "data": "data", "stringData": "string_data",
+           "type": "type", "automountServiceAccountToken": "automount_service_account_token"}
+
+
+def logical_name(obj: dict[str, Any]) -> str:
+    """Stable Pulumi name: kind and object name (namespace is one per stack for app objects)."""
+    return f"{obj['kind'].lower()}-{obj['metadata']['name']}"
+
+
+def register(objects: Iterable[dict[str, Any]], opts: pulumi.ResourceOptions,
+             prefix: str = "") -> dict[str, pulumi.CustomResource]:
+    """Create one resource per object; returns them by logical name.
+
+    Objects listed after a Namespace depend on it, so they are created after it (and deleted
+    before it, instead of racing the namespace's own cascade).
+    """
+    created: dict[str, pulumi.CustomResource] = {}
+    for obj in objects:
+        namespaces = [r for r in created.values() if isinstance(r, k8s.core.v1.Namespace)]
+        if namespaces:
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=namespaces))
+        name = prefix + logical_name(obj)
+        cls = _CLASSES.get((obj["apiVersion"], obj["kind"]))
+        if cls is None:  # custom resources (Istio routing)
+            created[name] = k8s.apiextensions.CustomResource(
+                name, api_version=obj["apiVersion"], kind=obj["kind"],
+                metadata=obj["metadata"], spec=obj.get("spec"), opts=opts)
+            continue
+        unknown = set(obj) - set(_FIELDS) - {"apiVersion", "kind"}
+        if unknown:
+            raise ValueError(f"{name}: fields {sorted(unknown)} are not mapped")
+        kwargs = {_FIELDS[key]: value for key, value in obj.items() if key in _FIELDS}
+        created[name] = cls(name, opts=opts, **kwargs)
+    return created
