@@ -4,11 +4,18 @@ import pulumi
 import pulumi_aws as aws
 
 from components import canary
+from components.addons.addon import ClusterHandles
+from components.addons.external_dns import ExternalDnsProps, external_dns
+from components.addons.load_balancer_controller import load_balancer_controller
+from components.addons.xray import XRayDaemon
+from components.app.component import CanaryApp, CanaryAppArgs
+from components.app.spec import app_spec
 from components.certificate import Certificate, CertificateArgs
 from components.cluster import Cluster, ClusterArgs
 from components.config import load_config
 from components.database import Database, DatabaseArgs
 from components.network import Network, NetworkArgs
+from components.service_account_role import OidcTrust
 from components.tags import Tags
 
 cfg = load_config()
@@ -54,11 +61,33 @@ if cfg.domain_name and not cfg.certificate_arn:
         domain_name=cfg.domain_name, zone_id=zone.zone_id, tags=tags))
     certificate_arn = certificate.arn
 
+# ---- add-ons
+handles = ClusterHandles(
+    name=cluster.name, region=cfg.region, vpc_id=network.vpc_id,
+    oidc=OidcTrust(provider_arn=cluster.oidc_provider_arn, issuer=cluster.oidc_issuer),
+    provider=cluster.provider, node_group=cluster.node_group, tags=tags,
+    name_prefix=cfg.name_prefix)
+lb_controller = load_balancer_controller(handles)
+dns = external_dns(handles, ExternalDnsProps(zone_name=cfg.hosted_zone_name,
+                                             zone_arn=zone.arn)) if zone is not None else None
+xray = XRayDaemon(handles)
+
+# ---- the canary app
+app = CanaryApp("app", CanaryAppArgs(
+    spec=app_spec(cfg, split, xray_address=xray.address, xray_namespace=xray.namespace,
+                  db_address=database.address, db_password=database.password,
+                  certificate_arn=certificate_arn),
+    provider=cluster.provider,
+    depends_on=[*lb_controller.installed, *xray.addon.installed],
+    external_dns=dns.installed if dns is not None else []))
+
 # ---- outputs
 pulumi.export("trafficSplit", split.as_output())
+pulumi.export("url", app.url)
 pulumi.export("clusterName", cluster.name)
 pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("region", cfg.region)
 pulumi.export("databaseAddress", database.address)
+pulumi.export("xrayDaemonAddress", xray.address)
 if certificate_arn is not None:
     pulumi.export("certificateArn", certificate_arn)

@@ -1,0 +1,1 @@
+"""The canary app: pure manifest builders (`manifests`) and the component that applies them."""

@@ -1,0 +1,76 @@
+"""The canary app stack: registers the pure builders' objects with the cluster's provider.
+
+Creation and destroy order, made explicit:
+- every app object waits for the load balancer controller (its webhooks admit Ingresses and
+  pods), the X-Ray daemon and, with Istio, istiod (whose webhook injects the sidecars);
+- the Ingress also waits for the certificate's validation (through its ARN) and, through a
+  destroy delay, for ExternalDNS. `pulumi destroy` thus deletes the Ingress first, while the
+  controller can still delete the ALB and ExternalDNS the DNS record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import k8s_objects
+from components.app.manifests import INGRESS_NAME, AppSpec, build_app
+from components.destroy_delay import DestroyDelay
+
+# ExternalDNS resyncs every minute and on events; 90 s covers one full interval with margin.
+DNS_CLEANUP_SECONDS = 90
+
+
+@dataclass(frozen=True)
+class CanaryAppArgs:
+    spec: AppSpec
+    provider: k8s.Provider
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    external_dns: Sequence[pulumi.Resource] = field(default_factory=tuple)  # its release
+
+
+class CanaryApp(pulumi.ComponentResource):
+    """User management + notification V1/V2 behind one ALB; outputs the public URL."""
+
+    url: pulumi.Output[str]
+    objects: dict[str, pulumi.CustomResource]
+
+    def __init__(self, name: str, args: CanaryAppArgs,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("eks-canary:app:CanaryApp", name, None, opts)
+        objects = build_app(args.spec)
+        ingress_obj = next(o for o in objects if o["kind"] == "Ingress")
+        others = [o for o in objects if o is not ingress_obj]
+
+        base = pulumi.ResourceOptions(parent=self, provider=args.provider,
+                                      depends_on=list(args.depends_on))
+        self.objects = k8s_objects.register(others, base)
+
+        # deleted first on destroy: before the pods and Services it routes to
+        ingress_deps: list[pulumi.Resource] = [*self.objects.values(), *args.external_dns]
+        if args.external_dns:
+            ingress_deps.append(DestroyDelay(
+                f"{name}-dns-cleanup", DNS_CLEANUP_SECONDS,
+                "lets ExternalDNS delete the Ingress's DNS record before it is uninstalled",
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.external_dns))))
+        self.objects.update(k8s_objects.register(
+            [ingress_obj],
+            pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=ingress_deps))))
+
+        ingress = self.objects[k8s_objects.logical_name(ingress_obj)]
+        if args.spec.domain_name:
+            self.url = pulumi.Output.from_input(f"https://{args.spec.domain_name}")
+        else:
+            self.url = ingress.status.apply(_ingress_url)
+        self.register_outputs({"url": self.url, "ingress": INGRESS_NAME})
+
+
+def _ingress_url(status) -> str:
+    """http://<ALB hostname> once the controller has written it into the Ingress status."""
+    try:
+        return f"http://{status.load_balancer.ingress[0].hostname}"
+    except (AttributeError, IndexError, TypeError):
+        return "(pending: the ALB hostname appears in the Ingress status)"

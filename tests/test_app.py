@@ -1,0 +1,208 @@
+"""The canary app stack under mocks, wired to the platform and add-on outputs."""
+
+import json
+
+import pytest
+
+from tests import fakes
+
+DOMAIN = {"domainName": "canary.example.com", "hostedZoneName": "example.com"}
+SMTP = {"smtpUsername": "AKIAEXAMPLESMTPUSER", "smtpPassword": "smtp-Secret-Value-123"}
+DB_PASSWORD = {"dbPassword": "Db-Secret-Value-456"}
+
+
+@pytest.fixture
+def run(program):
+    result = program(DOMAIN, secrets={**SMTP, **DB_PASSWORD})
+    assert result.error is None, result.error
+    return result
+
+
+def env_of(container) -> dict:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+
+
+def container(resource, index=0):
+    return resource.get(f"spec.template.spec.containers.{index}")
+
+
+def deployment(run, name):
+    return run.k8s("Deployment", name)
+
+
+def test_notification_v1_and_v2(run):
+    v1 = deployment(run, "v1-notification-microservice")
+    v2 = deployment(run, "v2-notification-microservice")
+    assert container(v1)["image"].endswith(":3.0.0-AWS-XRay")
+    assert container(v2)["image"].endswith(":4.0.0-AWS-XRay")
+    for dep, version in ((v1, "V1"), (v2, "V2")):
+        main = container(dep)
+        env = env_of(main)
+        assert env["AWS_XRAY_TRACING_NAME"] == f"{version}-Notification-Microservice"
+        assert env["AWS_XRAY_DAEMON_ADDRESS"].endswith(":2000")
+        assert env["AWS_XRAY_CONTEXT_MISSING"] == "LOG_ERROR"
+        assert env["AWS_MAIL_SERVER_HOST"] == "smtp-service"
+        assert env["AWS_MAIL_SERVER_USERNAME"]["secretKeyRef"]["name"]
+        assert env["AWS_MAIL_SERVER_PASSWORD"]["secretKeyRef"]["name"]
+        assert [p["containerPort"] for p in main["ports"]] == [8096]
+        assert main["readinessProbe"] and main["livenessProbe"]
+        assert main["resources"]["requests"]
+        assert main["lifecycle"]["preStop"]
+        grace = dep.get("spec.template.spec.terminationGracePeriodSeconds")
+        assert grace > 15
+        labels = dep.get("spec.template.metadata.labels")
+        assert labels["app"] == "notification-restapp"
+        assert dep.get("spec.selector.matchLabels") == {
+            "app": "notification-restapp", "version": version.lower()}
+        assert dep.get("spec.replicas") == 2
+    assert v1.get("spec.selector") != v2.get("spec.selector")
+
+
+def test_notification_service_selects_both_versions(run):
+    service = run.k8s("Service", "notification-clusterip-service")
+    assert service.get("spec.type", "ClusterIP") == "ClusterIP"
+    assert service.get("spec.selector") == {"app": "notification-restapp"}
+    assert [(p["port"], p["targetPort"]) for p in service.get("spec.ports")] == [(8096, 8096)]
+    assert len([s for s in run.k8s_objects() if s.inputs["kind"] == "Service"
+                and s.get("spec.selector", {}).get("app") == "notification-restapp"]) == 1
+
+
+def test_usermgmt_deployment(run):
+    dep = deployment(run, "usermgmt-microservice")
+    assert dep.get("spec.replicas") == 1
+    main = container(dep)
+    env = env_of(main)
+    assert env["DB_HOSTNAME"] == "mysql" and env["DB_PORT"] == "3306"
+    assert env["DB_NAME"] == "usermgmt" and env["DB_USERNAME"] == "dbadmin"
+    ref = env["DB_PASSWORD"]["secretKeyRef"]
+    assert (ref["name"], ref["key"]) == ("mysql-db-password", "db-password")
+    assert env["NOTIFICATION_SERVICE_HOST"] == "notification-clusterip-service"
+    assert env["NOTIFICATION_SERVICE_PORT"] == "8096"
+    assert env["AWS_XRAY_TRACING_NAME"] == "User-Management-Microservice"
+    assert env["AWS_XRAY_DAEMON_ADDRESS"] == run.outputs["xrayDaemonAddress"]
+    assert main["readinessProbe"]["httpGet"]["path"] == "/usermgmt/health-status"
+    assert main["livenessProbe"]
+    init = dep.get("spec.template.spec.initContainers.0")
+    assert "nc -z mysql 3306" in " ".join(init["command"] + init.get("args", []))
+    mysql = run.k8s("Service", "mysql")
+    assert mysql.get("spec.type") == "ExternalName"
+    assert mysql.get("spec.externalName") == fakes.RDS_ADDRESS
+    smtp = run.k8s("Service", "smtp-service")
+    assert smtp.get("spec.externalName") == "email-smtp.us-east-1.amazonaws.com"
+
+
+def test_secrets_live_only_in_secret_objects_and_are_pulumi_secrets(run):
+    db_secret = run.k8s("Secret", "mysql-db-password")
+    assert db_secret.get("stringData.db-password") == DB_PASSWORD["dbPassword"]
+    assert db_secret.is_secret("stringData")
+    smtp_secret = [s for s in run.k8s_objects() if s.inputs["kind"] == "Secret"
+                   and s is not db_secret]
+    assert len(smtp_secret) == 1 and smtp_secret[0].is_secret("stringData")
+    values = set(SMTP.values()) | set(DB_PASSWORD.values())
+    for resource in run.resources:
+        dumped = json.dumps(resource.inputs)
+        for value in values:
+            if value in dumped:
+                # the only places: secret Secrets, the RDS password, both marked secret
+                assert resource.type in ("kubernetes:core/v1:Secret",
+                                         "aws:rds/instance:Instance"), resource.name
+                assert resource.secret_paths, resource.name
+
+
+def test_ingress_with_a_domain(run):
+    ingress = run.k8s("Ingress", "eks-microservices-demo-canary")
+    notes = ingress.get("metadata.annotations")
+    assert notes["alb.ingress.kubernetes.io/scheme"] == "internet-facing"
+    assert json.loads(notes["alb.ingress.kubernetes.io/listen-ports"]) == [
+        {"HTTPS": 443}, {"HTTP": 80}]
+    assert notes["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
+    assert notes["alb.ingress.kubernetes.io/certificate-arn"] == fakes.CERTIFICATE_ARN
+    assert notes["alb.ingress.kubernetes.io/ssl-policy"].startswith("ELBSecurityPolicy-TLS13")
+    assert notes["external-dns.alpha.kubernetes.io/hostname"] == "canary.example.com"
+    assert notes["alb.ingress.kubernetes.io/healthcheck-interval-seconds"] == "15"
+    assert notes["alb.ingress.kubernetes.io/healthy-threshold-count"] == "2"
+    assert ingress.get("spec.ingressClassName") == "alb"
+    [rule] = ingress.get("spec.rules")
+    [path] = rule["http"]["paths"]
+    assert path["path"] == "/" and path["pathType"] == "Prefix"
+    assert path["backend"]["service"] == {"name": "usermgmt-restapp-nodeport-service",
+                                          "port": {"number": 8095}}
+    assert run.outputs["url"] == "https://canary.example.com"
+
+
+def test_ingress_without_a_domain_is_http_only(program):
+    run = program()
+    notes = run.k8s("Ingress", "eks-microservices-demo-canary").get("metadata.annotations")
+    assert json.loads(notes["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTP": 80}]
+    for key in ("ssl-redirect", "certificate-arn", "ssl-policy"):
+        assert f"alb.ingress.kubernetes.io/{key}" not in notes
+    assert "external-dns.alpha.kubernetes.io/hostname" not in notes
+    assert run.outputs["url"] == f"http://{fakes.ALB_HOSTNAME}"
+
+
+def test_ingress_is_deleted_before_controller_dns_and_certificate(run):
+    ingress = run.k8s("Ingress", "eks-microservices-demo-canary")
+    controller = run.one("kubernetes:helm.sh/v3:Release", "aws-load-balancer-controller")
+    external_dns = run.one("kubernetes:helm.sh/v3:Release", "external-dns")
+    validation = run.one("aws:acm/certificateValidation:CertificateValidation")
+    assert run.depends_on(ingress, controller)
+    assert run.depends_on(ingress, external_dns)
+    assert run.depends_on(ingress, validation)
+    delay = run.one("pulumi-python:dynamic:Resource")
+    assert run.depends_on(ingress, delay) and run.depends_on(delay, external_dns)
+    assert delay.inputs["seconds"] >= 60
+
+
+def test_all_app_objects_in_one_namespace_that_is_not_default(run):
+    namespace = run.k8s("Namespace", "canary")
+    app_objects = [r for r in run.k8s_objects() if r.parent == namespace.parent
+                   and r is not namespace]
+    assert len(app_objects) >= 10
+    assert {r.get("metadata.namespace") for r in app_objects} == {"canary"}
+    for resource in app_objects:
+        assert run.depends_on(resource, namespace), resource.name
+
+
+def test_every_app_object_waits_for_the_controller(run):
+    controller = run.one("kubernetes:helm.sh/v3:Release", "aws-load-balancer-controller")
+    for resource in run.k8s_objects():
+        if resource.get("metadata.namespace") == "canary":
+            assert run.depends_on(resource, controller), resource.name
+
+
+def _diff(a, b, path=""):
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for key in set(a) | set(b):
+            out += _diff(a.get(key), b.get(key), f"{path}.{key}" if path else key)
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True))
+                for d in _diff(x, y, f"{path}.{i}")]
+    return [] if a == b else [path]
+
+
+def changed(before, after) -> dict[str, list[str]]:
+    """Resource name -> changed input paths between two runs (same resources expected)."""
+    old = {r.urn: r for r in before.resources}
+    new = {r.urn: r for r in after.resources}
+    assert set(old) == set(new)
+    return {old[urn].name: d for urn in old if (d := _diff(old[urn].inputs, new[urn].inputs))}
+
+
+def test_weight_change_touches_only_the_two_notification_replica_counts(program):
+    before = program(DOMAIN, secrets=SMTP)
+    after = program({**DOMAIN, "canaryWeight": "75"}, secrets=SMTP)
+    assert changed(before, after) == {
+        "deployment-v1-notification-microservice": ["spec.replicas"],
+        "deployment-v2-notification-microservice": ["spec.replicas"],
+    }
+    assert after.k8s("Deployment", "v2-notification-microservice").get("spec.replicas") == 3
+
+
+@pytest.mark.parametrize(("weight", "v1", "v2"),
+                         [("0", 4, 0), ("25", 3, 1), ("50", 2, 2), ("75", 1, 3), ("100", 0, 4)])
+def test_replicas_follow_the_course_table(program, weight, v1, v2):
+    run = program({"canaryWeight": weight})
+    assert run.k8s("Deployment", "v1-notification-microservice").get("spec.replicas") == v1
+    assert run.k8s("Deployment", "v2-notification-microservice").get("spec.replicas") == v2
