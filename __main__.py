@@ -6,6 +6,7 @@ import pulumi_aws as aws
 from components import canary
 from components.addons.addon import ClusterHandles
 from components.addons.external_dns import ExternalDnsProps, external_dns
+from components.addons.istio import Istio
 from components.addons.load_balancer_controller import load_balancer_controller
 from components.addons.xray import XRayDaemon
 from components.app.component import CanaryApp, CanaryAppArgs
@@ -71,6 +72,7 @@ lb_controller = load_balancer_controller(handles)
 dns = external_dns(handles, ExternalDnsProps(zone_name=cfg.hosted_zone_name,
                                              zone_arn=zone.arn)) if zone is not None else None
 xray = XRayDaemon(handles)
+istio = Istio("istio", handles) if cfg.canary_strategy == "istio" else None
 
 # ---- the canary app
 app = CanaryApp("app", CanaryAppArgs(
@@ -78,7 +80,8 @@ app = CanaryApp("app", CanaryAppArgs(
                   db_address=database.address, db_password=database.password,
                   certificate_arn=certificate_arn),
     provider=cluster.provider,
-    depends_on=[*lb_controller.installed, *xray.addon.installed],
+    depends_on=[*lb_controller.installed, *xray.addon.installed,
+                *([istio.istiod] if istio is not None else [])],
     external_dns=dns.installed if dns is not None else []))
 
 # ---- outputs
