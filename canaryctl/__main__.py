@@ -11,9 +11,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from canaryctl import verify
+from canaryctl import render, verify
 
-COMMANDS = (verify,)
+COMMANDS = (render, verify)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,7 +19,6 @@ import runpy
 import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -27,42 +26,20 @@ import pulumi_aws  # noqa: F401  (imported before forking, so children start fas
 import pulumi_eks  # noqa: F401
 import pulumi_kubernetes  # noqa: F401
 import pulumi_random  # noqa: F401
-import yaml
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from canaryctl.stackfiles import ROOT, project, project_defaults, stack_values
 from tests.fakes import FakeCloud
 
-ROOT = Path(__file__).resolve().parent.parent
-PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"]
+PROJECT = project()["name"]
 SIG = rpc._special_sig_key
 SECRET_SIG = rpc._special_secret_sig
 REF_SIG = rpc._special_resource_sig
 UNKNOWN = rpc.UNKNOWN
-
-
-def project_defaults() -> dict[str, str]:
-    """What the Pulumi CLI fills in from Pulumi.yaml for keys the stack does not set."""
-    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text()).get("config", {})
-    defaults = {}
-    for key, spec in declared.items():
-        if isinstance(spec, dict) and "default" in spec:
-            value = spec["default"]
-            defaults[key] = json.dumps(value) if isinstance(value, bool) else str(value)
-    return defaults
-
-
-def stack_file_config(stack: str = "dev") -> dict[str, str]:
-    """The plain values of `Pulumi.<stack>.yaml`, keyed without the project prefix."""
-    data = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()) or {}
-    values = {}
-    for key, value in (data.get("config") or {}).items():
-        key = key.removeprefix(f"{PROJECT}:")
-        values[key] = json.dumps(value) if isinstance(value, bool) else str(value)
-    return values
 
 
 @dataclass
@@ -305,7 +282,7 @@ def run_program(
     (when `with_stack_file`), then `config`, then `secrets` (set as secret values)."""
     merged = project_defaults()
     if with_stack_file:
-        merged.update(stack_file_config(stack))
+        merged.update(stack_values(stack)[0])
     merged.update(config or {})
     merged.update(secrets or {})
     context = multiprocessing.get_context("fork")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.harness import stack_file_config
+from canaryctl.stackfiles import stack_values
 
 
 @pytest.mark.parametrize(("weight", "v1", "v2"),
@@ -43,7 +43,8 @@ def test_bad_config_stops_before_any_resource(program, key, value):
 
 
 def test_dev_stack_is_the_course_demo():
-    values = stack_file_config("dev")
+    values, secrets = stack_values("dev")
+    assert secrets == set()
     assert values["aws:region"] == "us-east-1"
     assert values["canaryWeight"] == "50" and values["notificationReplicas"] == "4"
 

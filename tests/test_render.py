@@ -1,0 +1,86 @@
+"""`canaryctl render`: it writes what the program registers, field for field."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from canaryctl import render
+from canaryctl.__main__ import main
+from tests import fakes
+from tests.harness import ROOT
+
+DOMAIN = {"domainName": "canary.example.com", "hostedZoneName": "example.com"}
+SECRETS = {"dbPassword": "Db-Secret-Value-456", "smtpUsername": "AKIAEXAMPLE",
+           "smtpPassword": "smtp-Secret-Value-123"}
+
+
+def normalized(obj):
+    """JSON numbers as the engine sees them (protobuf Struct has only floats)."""
+    return json.loads(json.dumps(obj), parse_int=float)
+
+
+def key(obj) -> tuple[str, str, str]:
+    meta = obj["metadata"]
+    return obj["kind"], meta.get("namespace", ""), meta["name"]
+
+
+@pytest.mark.parametrize("config", [DOMAIN, {}, {**DOMAIN, "canaryStrategy": "istio",
+                                                 "canaryWeight": "37"}])
+def test_render_equals_what_the_program_registers(program, config):
+    run = program(config, secrets=SECRETS)
+    assert run.error is None, run.error
+    registered = {key(r.inputs): r.inputs for r in run.k8s_objects()}
+
+    xray_role = next(r for r in run.of_type("aws:iam/role:Role") if "xray" in r.name)
+    cloud = render.CloudValues(
+        db_address=fakes.RDS_ADDRESS, db_password=SECRETS["dbPassword"],
+        smtp_username=SECRETS["smtpUsername"], smtp_password=SECRETS["smtpPassword"],
+        certificate_arn=fakes.CERTIFICATE_ARN,
+        xray_role_arn=f"arn:aws:iam::{fakes.ACCOUNT}:role/{xray_role.name}")
+    cfg = render.load("dev", {**config, **SECRETS})
+    rendered = {key(o): o for objs in render.render_objects(cfg, cloud).values() for o in objs}
+
+    assert set(rendered) == set(registered)
+    for name, obj in rendered.items():
+        assert normalized(obj) == normalized(registered[name]), name
+
+
+def test_render_command_writes_yaml_with_placeholders(tmp_path):
+    out = tmp_path / "manifests"
+    code = main(["render", "--stack", "dev", "--out", str(out),
+                 "--set", "domainName=canary.example.com"])
+    assert code == 0
+    files = sorted(out.glob("*/*.yaml"))
+    objects = [yaml.safe_load(f.read_text()) for f in files]
+    kinds = {o["kind"] for o in objects}
+    assert {"Namespace", "Deployment", "Service", "Ingress", "DaemonSet", "Secret",
+            "NetworkPolicy", "ConfigMap", "ServiceAccount"} <= kinds
+    ingress = next(o for o in objects if o["kind"] == "Ingress")
+    assert "PLACEHOLDER" in ingress["metadata"]["annotations"][
+        "alb.ingress.kubernetes.io/certificate-arn"]
+    mysql = next(o for o in objects if o["kind"] == "Service" and
+                 o["metadata"]["name"] == "mysql")
+    assert "PLACEHOLDER" in mysql["spec"]["externalName"]
+    assert (out / "KUBERNETES_VERSION").read_text().strip() == "1.35"
+    # a second render into the same folder leaves no stale files
+    assert main(["render", "--stack", "dev", "--out", str(out)]) == 0
+    assert len(list(out.glob("*/*.yaml"))) == len(files)
+
+
+def test_render_rejects_bad_config_and_unknown_stack(tmp_path, capsys):
+    assert main(["render", "--out", str(tmp_path), "--set", "canaryWeight=101"]) == 2
+    assert "canaryWeight: got '101'" in capsys.readouterr().err
+    assert main(["render", "--stack", "nope", "--out", str(tmp_path)]) == 2
+    assert "Pulumi.nope.yaml" in capsys.readouterr().err
+    assert main(["render", "--set", "novalue"]) == 2
+
+
+def test_render_module_entry_point(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "canaryctl", "render", "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "wrote" in result.stdout and list(tmp_path.glob("app/*.yaml"))
