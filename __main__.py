@@ -41,10 +41,10 @@ cluster = Cluster("cluster", ClusterArgs(
     vpc_id=network.vpc_id, public_subnet_ids=network.public_subnet_ids,
     private_subnet_ids=network.private_subnet_ids, node_instance_type=cfg.node_instance_type,
     node_desired_size=cfg.node_desired_size, node_min_size=cfg.node_min_size,
-    node_max_size=cfg.node_max_size, tags=tags))
+    node_max_size=cfg.node_max_size, tags=tags, aws_profile=cfg.aws_profile))
 
 database = Database("database", DatabaseArgs(
-    identifier=f"usermgmtdb-{cfg.stack}", vpc_id=network.vpc_id,
+    identifier=f"{cfg.name_prefix}-usermgmtdb", vpc_id=network.vpc_id,
     subnet_ids=network.private_subnet_ids,
     allowed_security_group_id=cluster.cluster_security_group_id, password=cfg.db_password,
     instance_class=cfg.db_instance_class, engine_version=cfg.db_engine_version,
@@ -69,8 +69,9 @@ handles = ClusterHandles(
     provider=cluster.provider, node_group=cluster.node_group, tags=tags,
     name_prefix=cfg.name_prefix)
 lb_controller = load_balancer_controller(handles)
-dns = external_dns(handles, ExternalDnsProps(zone_name=cfg.hosted_zone_name,
-                                             zone_arn=zone.arn)) if zone is not None else None
+dns = external_dns(handles, ExternalDnsProps(
+    zone_name=cfg.hosted_zone_name, zone_id=zone.zone_id, zone_arn=zone.arn,
+)) if zone is not None else None
 xray = XRayDaemon(handles)
 istio = Istio("istio", handles) if cfg.canary_strategy == "istio" else None
 

@@ -9,7 +9,6 @@ NetworkPolicies apply (https://docs.aws.amazon.com/eks/latest/userguide/cni-netw
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pulumi
@@ -17,6 +16,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from components.config import is_graviton
 from components.tags import Tags
 
 LOG_TYPES = ["api", "audit", "authenticator"]
@@ -29,9 +29,7 @@ NODE_POLICIES = [  # what a managed node's role needs (EKS user guide: "Amazon E
 
 def ami_type_for(instance_type: str) -> str:
     """AL2023 for the instance's architecture: Graviton families (m7g, t4g, c6gn...) are ARM."""
-    family = instance_type.split(".")[0]
-    return "AL2023_ARM_64_STANDARD" if re.fullmatch(r"[a-z]+\d+g[a-z]*", family) \
-        else "AL2023_x86_64_STANDARD"
+    return "AL2023_ARM_64_STANDARD" if is_graviton(instance_type) else "AL2023_x86_64_STANDARD"
 
 
 @dataclass(frozen=True)
@@ -46,6 +44,8 @@ class ClusterArgs:
     node_min_size: int
     node_max_size: int
     tags: Tags
+    log_retention_days: int = 30
+    aws_profile: str | None = None  # the stack's aws:profile, if any
 
 
 class Cluster(pulumi.ComponentResource):
@@ -63,6 +63,15 @@ class Cluster(pulumi.ComponentResource):
         super().__init__("eks-canary:platform:Cluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tag = args.tags
+
+        # EKS writes control-plane logs to this group and would create it itself, unowned and
+        # kept forever; made here, it has a retention and `pulumi destroy` deletes it
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs", name=f"/aws/eks/{args.cluster_name}/cluster",
+            retention_in_days=args.log_retention_days,
+            tags=tag(f"{args.cluster_name}-control-plane-logs"), opts=child)
+        credentials = (eks.KubeconfigOptionsArgs(profile_name=args.aws_profile)
+                       if args.aws_profile else None)
 
         cluster = eks.Cluster(
             f"{name}-eks",
@@ -84,8 +93,9 @@ class Cluster(pulumi.ComponentResource):
             enabled_cluster_log_types=LOG_TYPES,
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
             vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True),
+            provider_credential_opts=credentials,
             tags=tag(args.cluster_name),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
         )
 
         node_role = aws.iam.Role(
@@ -120,7 +130,11 @@ class Cluster(pulumi.ComponentResource):
         )
 
         self.name = args.cluster_name
-        self.kubeconfig = pulumi.Output.secret(cluster.kubeconfig_json)
+        # `aws eks get-token` in the kubeconfig must use the same credentials as the stack: with
+        # aws:profile set, the profile is written into the kubeconfig
+        kubeconfig = (cluster.get_kubeconfig(profile_name=args.aws_profile)
+                      if args.aws_profile else cluster.kubeconfig_json)
+        self.kubeconfig = pulumi.Output.secret(kubeconfig)
         self.oidc_provider_arn = cluster.oidc_provider_arn
         self.oidc_issuer = cluster.oidc_provider_url.apply(
             lambda url: url.removeprefix("https://"))

@@ -120,6 +120,7 @@ class StackConfig:
     project: str
     stack: str
     region: str
+    aws_profile: str | None
     canary_weight: int
     notification_replicas: int
     canary_strategy: str
@@ -244,6 +245,11 @@ def is_hostname(value: str) -> bool:
     )
 
 
+def is_graviton(instance_type: str) -> bool:
+    """Graviton (ARM) families carry a `g` after the generation: t4g, m7g, c6gn, r8g..."""
+    return bool(re.fullmatch(r"[a-z]+\d+g[a-z]*", instance_type.split(".")[0]))
+
+
 def default_zone(domain: str) -> str:
     """The parent zone of a hostname; a two-label name is its own zone (example.com)."""
     labels = domain.split(".")
@@ -289,6 +295,7 @@ def parse_config(
     project: str,
     stack: str,
     region: str | None,
+    aws_profile: str | None = None,
     secret_keys: set[str] = frozenset(),  # type: ignore[assignment]
     to_secret: Callable[[str], Any] = pulumi.Output.secret,
 ) -> StackConfig:
@@ -360,6 +367,10 @@ def parse_config(
 
     instance_type = r.matching("nodeInstanceType", _INSTANCE_TYPE, "an EC2 instance type, "
                                                                    "e.g. t3.large")
+    course_images = {USERMGMT_IMAGE, NOTIFICATION_V1_IMAGE, NOTIFICATION_V2_IMAGE}
+    if instance_type and is_graviton(instance_type) and course_images & set(images.values()):
+        r.problem("nodeInstanceType", "an x86_64 type (e.g. t3.large, m6i.large) while the "
+                                      "course's images, built for amd64 only, are used")
     node_min = r.integer("nodeMinSize", 1)
     node_desired = r.integer("nodeDesiredSize", 1)
     node_max = r.integer("nodeMaxSize", 1)
@@ -395,6 +406,7 @@ def parse_config(
         project=project,
         stack=stack,
         region=region or "",
+        aws_profile=aws_profile or None,
         canary_weight=weight,  # type: ignore[arg-type]
         notification_replicas=replicas,  # type: ignore[arg-type]
         canary_strategy=strategy,
@@ -444,6 +456,7 @@ def load_config() -> StackConfig:
             project=pulumi.get_project(),
             stack=pulumi.get_stack(),
             region=pulumi.Config("aws").get("region"),
+            aws_profile=pulumi.Config("aws").get("profile"),
             secret_keys=secret_keys,
         )
     except ConfigError as error:

@@ -19,8 +19,9 @@ from components.tags import Tags
 DB_NAME = "usermgmt"
 DB_USERNAME = "dbadmin"
 DB_PORT = 3306
-# RDS forbids / ' " @ and space in master passwords; keep to characters safe in a JDBC URL too.
-PASSWORD_SPECIALS = "!#$%^&*()-_=+[]{}<>:?"
+# RDS forbids / ' " @ and space in master passwords; `$`, `{` and `}` are left out too, so
+# Spring's `${...}` property placeholders can never see one in DB_PASSWORD.
+PASSWORD_SPECIALS = "!#%^&*()-_=+[]<>:?"
 
 
 @dataclass(frozen=True)

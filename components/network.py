@@ -24,13 +24,18 @@ class SubnetPlan:
     private_cidr: str
 
 
+def subnet_cidrs(vpc_cidr: str, count: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(public, private) CIDRs: the VPC in eighths, private blocks 0..n-1, public 4..4+n-1."""
+    if not 2 <= count <= 4:
+        raise ValueError(f"need 2 to 4 zones, got {count}")
+    blocks = [str(b) for b in ipaddress.IPv4Network(vpc_cidr).subnets(prefixlen_diff=3)]
+    return tuple(blocks[4:4 + count]), tuple(blocks[:count])
+
+
 def plan_subnets(vpc_cidr: str, zones: list[str]) -> list[SubnetPlan]:
-    """Carve the VPC into eighths: private subnets take blocks 0..n-1, public ones 4..4+n-1."""
-    if not 2 <= len(zones) <= 4:
-        raise ValueError(f"need 2 to 4 zones, got {len(zones)}")
-    network = ipaddress.IPv4Network(vpc_cidr)
-    blocks = list(network.subnets(prefixlen_diff=3))
-    return [SubnetPlan(zone, str(blocks[4 + i]), str(blocks[i])) for i, zone in enumerate(zones)]
+    """One public and one private subnet per zone (see `subnet_cidrs`)."""
+    public, private = subnet_cidrs(vpc_cidr, len(zones))
+    return [SubnetPlan(zone, public[i], private[i]) for i, zone in enumerate(zones)]
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,9 @@ class FakeCloud(pulumi.runtime.Mocks):
                     "userId": "AIDEXAMPLE", "id": ACCOUNT}, []
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if token == "eks:index:Cluster/getKubeconfig":
+            profile = inputs.get("profileName")
+            return {"result": KUBECONFIG.replace('"aws"}', f'"aws", "profile": "{profile}"}}')}, []
         if token in ("aws:index/getRegion:getRegion",):
             return {"name": REGION, "region": REGION, "id": REGION}, []
         raise NotImplementedError(f"the fake cloud has no answer for invoke {token}")

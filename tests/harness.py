@@ -211,6 +211,20 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterResource(request)
 
 
+    def Call(self, request):  # noqa: N802 (gRPC name)
+        """Method calls on resources (e.g. `Cluster.get_kubeconfig`), answered by the mocks
+        like invokes; the stock mock monitor has none."""
+        from pulumi.runtime.proto import provider_pb2
+
+        args = _strip_references(json_format.MessageToDict(request.args))
+        args.pop("__self__", None)
+        result, _failures = self.mocks.call(
+            pulumi.runtime.MockCallArgs(token=request.tok, args=args, provider=""))
+        returned = struct_pb2.Struct()
+        returned.update(result)
+        return provider_pb2.CallResponse(**{"return": returned})
+
+
 class _CapturingHandler(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)

@@ -126,6 +126,7 @@ def test_external_dns_release(run):
     assert values["domainFilters"] == ["example.com"]
     assert values["registry"] == "txt" and values["txtOwnerId"] == "eks-canary-dev"
     assert values["triggerLoopOnEvent"] is True
+    assert f"--zone-id-filter={fakes.HOSTED_ZONE_ID}" in values["extraArgs"]
     role = role_for(run, "kube-system", "external-dns")
     assert values["serviceAccount"]["annotations"] == {
         "eks.amazonaws.com/role-arn": fakes_role_arn(role)}

@@ -206,3 +206,17 @@ def test_replicas_follow_the_course_table(program, weight, v1, v2):
     run = program({"canaryWeight": weight})
     assert run.k8s("Deployment", "v1-notification-microservice").get("spec.replicas") == v1
     assert run.k8s("Deployment", "v2-notification-microservice").get("spec.replicas") == v2
+
+
+def test_network_policies_admit_the_alb_subnets_and_reach_rds_subnets(run):
+    subnets = run.of_type("aws:ec2/subnet:Subnet")
+    public = {s.inputs["cidrBlock"] for s in subnets if "public" in s.name}
+    private = {s.inputs["cidrBlock"] for s in subnets if "private" in s.name}
+    policy = run.k8s("NetworkPolicy", "usermgmt").inputs["spec"]
+    [ingress] = policy["ingress"]
+    assert {b["ipBlock"]["cidr"] for b in ingress["from"]} == public
+    assert [p["port"] for p in ingress["ports"]] == [8095]
+    mysql = next(rule for rule in policy["egress"] if rule["ports"][0]["port"] == 3306)
+    assert {b["ipBlock"]["cidr"] for b in mysql["to"]} == private
+    deny = run.k8s("NetworkPolicy", "default-deny-all").inputs["spec"]
+    assert deny["podSelector"] == {} and set(deny["policyTypes"]) == {"Ingress", "Egress"}

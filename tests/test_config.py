@@ -134,6 +134,14 @@ def test_other_keys_are_validated(key, value):
     assert message.startswith(f"{key}:") and repr(value) in message
 
 
+def test_graviton_nodes_need_images_other_than_the_courses():
+    [message] = problems(nodeInstanceType="m7g.large")
+    assert message.startswith("nodeInstanceType:") and "amd64" in message
+    own = {key: f"registry.example.com/{key.lower()}:1.0.0" for key in
+           ("usermgmtImage", "notificationV1Image", "notificationV2Image")}
+    assert parse(nodeInstanceType="m7g.large", **own).node_instance_type == "m7g.large"
+
+
 def test_node_sizes_must_be_ordered():
     [message] = problems(nodeMinSize="3", nodeDesiredSize="2")
     assert "nodeMinSize <= nodeDesiredSize <= nodeMaxSize" in message

@@ -22,7 +22,8 @@ def make_spec(**overrides: Any) -> m.AppSpec:
         notification_v1_image="stacksimplify/kube-notifications-microservice:3.0.0-AWS-XRay",
         notification_v2_image="stacksimplify/kube-notifications-microservice:4.0.0-AWS-XRay",
         usermgmt_replicas=1, v1_replicas=2, v2_replicas=2,
-        region="eu-west-1", vpc_cidr="10.0.0.0/16",
+        region="eu-west-1", public_subnet_cidrs=("10.0.128.0/19", "10.0.160.0/19"),
+        private_subnet_cidrs=("10.0.0.0/19", "10.0.32.0/19"),
         xray_address="xray-service.xray:2000", xray_namespace="xray",
         db_address="usermgmtdb.abc.eu-west-1.rds.amazonaws.com", db_password="db-pass",
         smtp_username="smtp-user", smtp_password="smtp-pass",
@@ -440,7 +441,9 @@ def test_placeholder_render_is_plain_json():
 
 
 def test_network_policies_deny_by_default_and_allow_the_app_flows():
-    objects = m.build_app(make_spec(vpc_cidr="10.20.0.0/16", xray_namespace="tracing"))
+    objects = m.build_app(make_spec(public_subnet_cidrs=("10.20.128.0/19",),
+                                    private_subnet_cidrs=("10.20.0.0/19", "10.20.32.0/19"),
+                                    xray_namespace="tracing"))
     policies = {o["metadata"]["name"]: o["spec"] for o in objects if o["kind"] == "NetworkPolicy"}
     assert set(policies) == {"default-deny-all", "allow-dns-egress", "allow-xray-egress",
                              "usermgmt", "notification"}
@@ -460,12 +463,12 @@ def test_network_policies_deny_by_default_and_allow_the_app_flows():
 
     usermgmt = policies["usermgmt"]
     assert usermgmt["podSelector"] == {"matchLabels": {"app": "usermgmt-restapp"}}
-    assert usermgmt["ingress"] == [{"from": [{"ipBlock": {"cidr": "10.20.0.0/16"}}],
+    assert usermgmt["ingress"] == [{"from": [{"ipBlock": {"cidr": "10.20.128.0/19"}}],
                                     "ports": [{"protocol": "TCP", "port": 8095}]}]
     assert usermgmt["egress"] == [
         {"to": [{"podSelector": {"matchLabels": {"app": "notification-restapp"}}}],
          "ports": [{"protocol": "TCP", "port": 8096}]},
-        {"to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}],
+        {"to": [{"ipBlock": {"cidr": "10.20.0.0/19"}}, {"ipBlock": {"cidr": "10.20.32.0/19"}}],
          "ports": [{"protocol": "TCP", "port": 3306}]},
     ]
     notification = policies["notification"]
@@ -481,7 +484,8 @@ def test_network_policies_with_istio_reach_istiod_and_admit_sidecar_probes():
     policies = {p["metadata"]["name"]: p["spec"]
                 for p in m.network_policies(make_spec(istio=True))}
     sidecar = policies["allow-istio-sidecar"]
-    assert sidecar["ingress"] == [{"from": [{"ipBlock": {"cidr": "10.0.0.0/16"}}], "ports": [
+    assert sidecar["ingress"] == [{"from": [{"ipBlock": {"cidr": "10.0.0.0/19"}},
+                                            {"ipBlock": {"cidr": "10.0.32.0/19"}}], "ports": [
         {"protocol": "TCP", "port": 15020}, {"protocol": "TCP", "port": 15021}]}]
     (istiod,) = sidecar["egress"]
     assert istiod["to"] == [{
@@ -581,7 +585,8 @@ def test_xray_config_and_daemon():
     objects = xray_objects()
     config = by_name(objects, "ConfigMap", "xray-config")["data"]["config.yaml"]
     for line in ("Version: 2", "TotalBufferSizeMB: 24", 'UDPAddress: "0.0.0.0:2000"',
-                 'TCPAddress: "0.0.0.0:2000"', 'Region: "ap-northeast-2"', 'LogLevel: "prod"'):
+                 'TCPAddress: "0.0.0.0:2000"', 'Region: "ap-northeast-2"', 'LogLevel: "prod"',
+                 "LocalMode: true"):
         assert line in config
     daemon = by_name(objects, "DaemonSet", "xray-daemon")
     pod = daemon["spec"]["template"]["spec"]

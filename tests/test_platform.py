@@ -97,6 +97,23 @@ def test_kubernetes_provider_has_a_stable_identifier_and_secret_kubeconfig(run):
     assert run.outputs["clusterName"] == "eks-canary-dev"
 
 
+def test_control_plane_log_group_is_owned_and_expires(run):
+    group = run.one("aws:cloudwatch/logGroup:LogGroup")
+    assert group.inputs["name"] == "/aws/eks/eks-canary-dev/cluster"
+    assert group.inputs["retentionInDays"] == 30
+    assert run.depends_on(run.one("eks:index:Cluster"), group)
+
+
+def test_aws_profile_reaches_the_kubeconfig(program):
+    run = program({"aws:profile": "canary-admin"})
+    assert run.error is None, run.error
+    cluster = run.one("eks:index:Cluster")
+    assert cluster.inputs["providerCredentialOpts"] == {"profileName": "canary-admin"}
+    provider = run.one("pulumi:providers:kubernetes")
+    assert '"profile": "canary-admin"' in provider.inputs["kubeconfig"]
+    assert provider.is_secret("kubeconfig")
+
+
 def test_database_is_private_encrypted_backed_up_and_keeps_a_final_snapshot(run):
     db = run.one("aws:rds/instance:Instance").inputs
     assert db["engine"] == "mysql" and db["engineVersion"].startswith("8.4")
@@ -104,7 +121,7 @@ def test_database_is_private_encrypted_backed_up_and_keeps_a_final_snapshot(run)
     assert db["storageEncrypted"] is True
     assert db["backupRetentionPeriod"] == 7
     assert db["skipFinalSnapshot"] is False
-    assert db["finalSnapshotIdentifier"] == "usermgmtdb-dev-final"
+    assert db["finalSnapshotIdentifier"] == "eks-canary-dev-usermgmtdb-final"
     assert db["dbName"] == "usermgmt" and db["username"] == "dbadmin"
     assert db["dbSubnetGroupName"] and db["vpcSecurityGroupIds"]
     assert run.one("aws:rds/instance:Instance").is_secret("password")

@@ -25,6 +25,7 @@ class ExternalDnsProps:
     event-triggered syncs."""
 
     zone_name: str
+    zone_id: pulumi.Input[str]
     zone_arn: pulumi.Input[str]
     namespace: str = "kube-system"
     service_account: str = "external-dns"
@@ -61,7 +62,10 @@ def chart_values(cluster: ClusterHandles, props: ExternalDnsProps) -> dict:
         "txtOwnerId": txt_owner_id(cluster),
         "triggerLoopOnEvent": True,  # --events: sync when an Ingress changes, not only on timer
         "interval": props.interval,
-        "extraArgs": ["--aws-zone-type=public"],
+        # the domain filter also matches sub-zones (dev.example.com); the zone-id filter keeps
+        # ExternalDNS on the one zone its policy allows, so a sub-zone cannot fail its syncs
+        "extraArgs": ["--aws-zone-type=public",
+                      pulumi.Output.concat("--zone-id-filter=", props.zone_id)],
         "env": [{"name": "AWS_DEFAULT_REGION", "value": cluster.region}],
     }
 

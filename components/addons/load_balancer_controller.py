@@ -34,8 +34,8 @@ class LoadBalancerControllerProps:
 def chart_values(cluster: ClusterHandles, props: LoadBalancerControllerProps) -> dict:
     return {
         "clusterName": cluster.name,
-        # region and VPC set explicitly: the controller then never asks the instance metadata
-        # service, which pods may not reach (IMDSv2 hop limit)
+        # region and VPC set explicitly: the controller then never depends on the instance
+        # metadata service (and its IMDSv2 hop limit) to find them
         "region": cluster.region,
         "vpcId": cluster.vpc_id,
         "replicaCount": props.replicas,

@@ -44,7 +44,8 @@ def xray_address(namespace: str) -> str:
 
 
 def daemon_config(region: str) -> str:
-    """The daemon's config.yaml (format Version 2), with the course's 24 MB buffer."""
+    """The daemon's config.yaml (format Version 2, aws/aws-xray-daemon's cfg.yaml keys), with
+    the course's 24 MB buffer."""
     return (
         "Version: 2\n"
         "TotalBufferSizeMB: 24\n"
@@ -52,6 +53,9 @@ def daemon_config(region: str) -> str:
         f'  UDPAddress: "0.0.0.0:{XRAY_PORT}"\n'
         f'  TCPAddress: "0.0.0.0:{XRAY_PORT}"\n'
         f'Region: "{region}"\n'
+        # no instance-metadata lookups: region is set above, credentials come from IRSA, and
+        # the NetworkPolicy does not let the daemon reach 169.254.169.254 anyway
+        "LocalMode: true\n"
         "Logging:\n"
         '  LogLevel: "prod"\n'
     )

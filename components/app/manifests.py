@@ -88,7 +88,10 @@ class AppSpec:
     v1_replicas: int
     v2_replicas: int
     region: str  # for smtp-service: email-smtp.<region>.amazonaws.com
-    vpc_cidr: str  # NetworkPolicy ipBlocks: the ALB (ip targets) and RDS live in the VPC
+    # NetworkPolicy ipBlocks: the ALB's addresses are in the public subnets, RDS and the nodes
+    # (kubelet) in the private ones
+    public_subnet_cidrs: tuple[str, ...]
+    private_subnet_cidrs: tuple[str, ...]
     xray_address: Any  # "<svc>.<ns>:2000" from the X-Ray add-on
     xray_namespace: str  # where the X-Ray daemon pods run (NetworkPolicy egress)
     db_address: Any  # RDS address, target of the `mysql` ExternalName Service
@@ -509,7 +512,8 @@ def network_policies(spec: AppSpec) -> list[dict]:
         return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                 "metadata": metadata(name, spec.namespace), "spec": body}
 
-    vpc = [{"ipBlock": {"cidr": spec.vpc_cidr}}]
+    public = [{"ipBlock": {"cidr": cidr}} for cidr in spec.public_subnet_cidrs]
+    private = [{"ipBlock": {"cidr": cidr}} for cidr in spec.private_subnet_cidrs]
     usermgmt_pods = {"matchLabels": dict(USERMGMT_LABELS)}
     notification_pods = {"matchLabels": dict(NOTIFICATION_LABELS)}
     policies = [
@@ -521,12 +525,12 @@ def network_policies(spec: AppSpec) -> list[dict]:
             "to": [_in_namespace(spec.xray_namespace, XRAY_LABELS)],
             "ports": _ports([XRAY_PORT], ("UDP", "TCP"))}]),
         policy("usermgmt", usermgmt_pods,
-               # the ALB sends to pod IPs (target-type ip) from its addresses in the VPC
-               [{"from": vpc, "ports": _ports([USERMGMT_PORT])}],
+               # the ALB sends to pod IPs (target-type ip) from its public-subnet addresses
+               [{"from": public, "ports": _ports([USERMGMT_PORT])}],
                [{"to": [{"podSelector": notification_pods}],
                  "ports": _ports([NOTIFICATION_PORT])},
-                # RDS, reached through the `mysql` ExternalName, has its address in the VPC
-                {"to": vpc, "ports": _ports([MYSQL_PORT])}]),
+                # RDS, reached through the `mysql` ExternalName, is in the private subnets
+                {"to": private, "ports": _ports([MYSQL_PORT])}]),
         policy("notification", notification_pods,
                [{"from": [{"podSelector": usermgmt_pods}],
                  "ports": _ports([NOTIFICATION_PORT])}],
@@ -538,7 +542,7 @@ def network_policies(spec: AppSpec) -> list[dict]:
         policies.append(policy(
             "allow-istio-sidecar", APP_PODS,
             # the sidecar's status port (probes are rewritten to 15020) and health port
-            [{"from": vpc, "ports": _ports(ISTIO_SIDECAR_PORTS)}],
+            [{"from": private, "ports": _ports(ISTIO_SIDECAR_PORTS)}],
             [{"to": [_in_namespace(ISTIO_NAMESPACE, ISTIOD_LABELS)],
               "ports": _ports(ISTIOD_PORTS)}]))
     return policies

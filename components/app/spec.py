@@ -11,12 +11,14 @@ from typing import Any
 from components.app.manifests import AppSpec
 from components.canary import TrafficSplit
 from components.config import StackConfig
+from components.network import subnet_cidrs
 
 
 def app_spec(cfg: StackConfig, split: TrafficSplit, *, xray_address: Any, xray_namespace: str,
              db_address: Any, db_password: Any, certificate_arn: Any | None,
              smtp_username: Any = None, smtp_password: Any = None) -> AppSpec:
     """SMTP credentials default to the config's (Pulumi secrets)."""
+    public_cidrs, private_cidrs = subnet_cidrs(cfg.vpc_cidr, cfg.availability_zone_count)
     return AppSpec(
         namespace=cfg.app_namespace,
         usermgmt_image=cfg.usermgmt_image,
@@ -26,7 +28,8 @@ def app_spec(cfg: StackConfig, split: TrafficSplit, *, xray_address: Any, xray_n
         v1_replicas=split.v1_replicas,
         v2_replicas=split.v2_replicas,
         region=cfg.region,
-        vpc_cidr=cfg.vpc_cidr,
+        public_subnet_cidrs=public_cidrs,
+        private_subnet_cidrs=private_cidrs,
         xray_address=xray_address,
         xray_namespace=xray_namespace,
         db_address=db_address,
