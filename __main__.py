@@ -15,7 +15,7 @@ from components.certificate import Certificate, CertificateArgs
 from components.cluster import Cluster, ClusterArgs
 from components.config import load_config
 from components.database import Database, DatabaseArgs
-from components.network import Network, NetworkArgs
+from components.network import Network, NetworkArgs, pick_zones
 from components.service_account_role import OidcTrust
 from components.tags import Tags
 
@@ -27,11 +27,11 @@ if (warning := canary.inexact_warning(split, cfg.notification_replicas)) is not 
     pulumi.log.warn(warning)
 
 # ---- platform
-zones = aws.get_availability_zones(
+zones = pick_zones(aws.get_availability_zones(
     state="available",
     # regular zones only: Local and Wavelength Zones cannot host EKS control-plane subnets
     filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
-).names[: cfg.availability_zone_count]
+).names, cfg.availability_zone_count)
 network = Network("network", NetworkArgs(
     vpc_cidr=cfg.vpc_cidr, zones=zones, nat_gateway_per_zone=cfg.nat_gateway_per_zone,
     tags=tags, name_prefix=cfg.name_prefix))

@@ -32,6 +32,15 @@ def subnet_cidrs(vpc_cidr: str, count: int) -> tuple[tuple[str, ...], tuple[str,
     return tuple(blocks[4:4 + count]), tuple(blocks[:count])
 
 
+def pick_zones(available: list[str], count: int) -> list[str]:
+    """The first `count` zones in name order, or a clear error naming the config key."""
+    if len(available) < count:
+        raise pulumi.RunError(
+            f"availabilityZoneCount: got {count}; allowed: at most {len(available)} in this "
+            f"region ({', '.join(sorted(available))})")
+    return sorted(available)[:count]
+
+
 def plan_subnets(vpc_cidr: str, zones: list[str]) -> list[SubnetPlan]:
     """One public and one private subnet per zone (see `subnet_cidrs`)."""
     public, private = subnet_cidrs(vpc_cidr, len(zones))

@@ -3,10 +3,11 @@
 import ipaddress
 import json
 
+import pulumi
 import pytest
 
 from components.cluster import ami_type_for
-from components.network import plan_subnets
+from components.network import pick_zones, plan_subnets
 from tests import fakes
 
 DOMAIN = {"domainName": "canary.example.com", "hostedZoneName": "example.com"}
@@ -38,6 +39,12 @@ def test_one_vpc_with_tagged_public_and_private_subnets_in_two_zones(run):
     assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
     assert len(run.of_type("aws:ec2/natGateway:NatGateway")) == 1
     run.one("aws:ec2/internetGateway:InternetGateway")
+
+
+def test_pick_zones_explains_a_region_with_too_few_zones():
+    assert pick_zones(["b", "a", "c"], 2) == ["a", "b"]
+    with pytest.raises(pulumi.RunError, match="availabilityZoneCount: got 4"):
+        pick_zones(["a", "b", "c"], 4)
 
 
 def test_nat_gateway_per_zone(program):
@@ -191,6 +198,7 @@ def test_existing_certificate_is_used_and_nothing_created(program):
 
 
 TAGGABLE = ("aws:ec2/", "aws:rds/", "aws:iam/role:", "aws:iam/policy:", "aws:acm/certificate:",
+            "aws:cloudwatch/",
             "aws:vpc/", "eks:index:")
 
 
