@@ -162,6 +162,8 @@ def test_xray_daemon(run):
     assert {(p["port"], p["protocol"]) for p in service.get("spec.ports")} == {
         (2000, "UDP"), (2000, "TCP")}
     namespace = daemonset.get("metadata.namespace")
+    labels = run.k8s("Namespace", namespace).get("metadata.labels")
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
     account = run.k8s("ServiceAccount", "xray-daemon")
     role = role_for(run, namespace, "xray-daemon")
     assert account.get("metadata.annotations")["eks.amazonaws.com/role-arn"] == \

@@ -14,6 +14,7 @@ import pulumi
 
 from components.addons.addon import Addon, AddonArgs, ClusterHandles
 from components.addons.xray_manifests import XRAY_IMAGE, build_xray, xray_address
+from components.app.manifests import RESTRICTED, namespace_object
 
 WRITE_POLICY_ARN = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 
@@ -27,14 +28,11 @@ class XRayDaemonProps:
     image: str = XRAY_IMAGE
 
 
-def namespace_object(name: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "eks-canary"}}}
-
-
 def xray_objects(namespace: str, region: str, role_arn, image: str = XRAY_IMAGE) -> list[dict]:
     """Everything the add-on applies, its namespace first (also what `canaryctl render` writes)."""
-    return [namespace_object(namespace), *build_xray(namespace, region, role_arn, image)]
+    # the daemon's pod meets the `restricted` Pod Security Standard, so the namespace enforces it
+    return [namespace_object(namespace, RESTRICTED),
+            *build_xray(namespace, region, role_arn, image)]
 
 
 class XRayDaemon:

@@ -285,6 +285,13 @@ def _deployment(spec: AppSpec, name: str, labels: dict, replicas: int, pod: dict
 # ---- the objects, in apply order
 
 
+RESTRICTED = {"pod-security.kubernetes.io/enforce": "restricted"}
+
+
+def namespace_object(name: str, labels: dict | None = None) -> dict:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata(name, labels=labels)}
+
+
 def namespace(spec: AppSpec) -> dict:
     """The app's namespace; Istio injects sidecars here when the canary runs on Istio.
 
@@ -293,9 +300,8 @@ def namespace(spec: AppSpec) -> dict:
     is only warned about.
     """
     labels = {"istio-injection": "enabled", "pod-security.kubernetes.io/warn": "restricted"} \
-        if spec.istio else {"pod-security.kubernetes.io/enforce": "restricted"}
-    return {"apiVersion": "v1", "kind": "Namespace",
-            "metadata": metadata(spec.namespace, labels=labels)}
+        if spec.istio else RESTRICTED
+    return namespace_object(spec.namespace, labels)
 
 
 def secrets(spec: AppSpec) -> list[dict]:
