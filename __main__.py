@@ -23,7 +23,7 @@ cfg = load_config()
 tags = Tags(cfg.project, cfg.stack)
 
 split = canary.plan_split(cfg.canary_strategy, cfg.canary_weight, cfg.notification_replicas)
-if (warning := canary.inexact_warning(split, cfg.notification_replicas)) is not None:
+if (warning := canary.inexact_warning(split)) is not None:
     pulumi.log.warn(warning)
 
 # ---- platform
@@ -56,18 +56,15 @@ database = Database("database", DatabaseArgs(
 zone = aws.route53.get_zone_output(name=cfg.hosted_zone_name, private_zone=False) \
     if cfg.hosted_zone_name else None
 certificate_arn: pulumi.Input[str] | None = cfg.certificate_arn
-certificate: Certificate | None = None
 if cfg.domain_name and not cfg.certificate_arn:
-    certificate = Certificate("certificate", CertificateArgs(
-        domain_name=cfg.domain_name, zone_id=zone.zone_id, tags=tags))
-    certificate_arn = certificate.arn
+    certificate_arn = Certificate("certificate", CertificateArgs(
+        domain_name=cfg.domain_name, zone_id=zone.zone_id, tags=tags)).arn
 
 # ---- add-ons
 handles = ClusterHandles(
     name=cluster.name, region=cfg.region, vpc_id=network.vpc_id,
     oidc=OidcTrust(provider_arn=cluster.oidc_provider_arn, issuer=cluster.oidc_issuer),
-    provider=cluster.provider, node_group=cluster.node_group, tags=tags,
-    name_prefix=cfg.name_prefix)
+    provider=cluster.provider, node_group=cluster.node_group, tags=tags)
 lb_controller = load_balancer_controller(handles)
 dns = external_dns(handles, ExternalDnsProps(
     zone_name=cfg.hosted_zone_name, zone_id=zone.zone_id, zone_arn=zone.arn,

@@ -23,7 +23,9 @@ from components.addons.xray_manifests import xray_address
 from components.app.manifests import build_app
 from components.app.spec import app_spec
 from components.canary import plan_split
-from components.config import ConfigError, StackConfig, parse_config
+from components.config import KEYS, ConfigError, StackConfig, parse_config
+
+SECRET_KEYS = {key.name for key in KEYS if key.secret}
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,7 @@ def load(stack: str, overrides: dict[str, str] | None = None) -> StackConfig:
     raw, secret_keys = stack_config(stack, overrides)
     return parse_config({k: v for k, v in raw.items() if ":" not in k},
                         project=project()["name"], stack=stack, region=raw.get("aws:region"),
-                        secret_keys=secret_keys | {k for k in (overrides or {}) if
-                                                   k in ("dbPassword", "smtpUsername",
-                                                         "smtpPassword")},
+                        secret_keys=secret_keys | (set(overrides or {}) & SECRET_KEYS),
                         to_secret=lambda value: value)
 
 

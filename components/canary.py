@@ -81,11 +81,12 @@ def smallest_exact_replicas(weight: int) -> int:
     return 100 // math.gcd(weight, 100)
 
 
-def inexact_warning(split: TrafficSplit, replicas: int) -> str | None:
+def inexact_warning(split: TrafficSplit) -> str | None:
     """The warning to show when the replica strategy cannot serve the requested weight."""
     if split.exact:
         return None
     exact = smallest_exact_replicas(split.requested_weight)
+    replicas = split.v1_replicas + split.v2_replicas
     return (
         f"canaryWeight {split.requested_weight} cannot be served exactly with "
         f"notificationReplicas {replicas}: V1/V2 run {split.v1_replicas}/{split.v2_replicas} "

@@ -9,6 +9,7 @@ NetworkPolicies apply (https://docs.aws.amazon.com/eks/latest/userguide/cni-netw
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pulumi
@@ -100,7 +101,7 @@ class Cluster(pulumi.ComponentResource):
 
         node_role = aws.iam.Role(
             f"{name}-node-role",
-            assume_role_policy=pulumi.Output.json_dumps({
+            assume_role_policy=json.dumps({
                 "Version": "2012-10-17",
                 "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                "Principal": {"Service": "ec2.amazonaws.com"}}],

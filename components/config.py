@@ -18,11 +18,9 @@ from typing import Any
 
 import pulumi
 
-PROJECT = "eks-canary"
-
 STRATEGIES = ("replicas", "istio")
 
-# Pinned defaults: the course's images (see shared/REFERENCE.md).
+# Pinned defaults: the images of the course this project reimplements (see README).
 USERMGMT_IMAGE = "stacksimplify/kube-usermanagement-microservice:3.0.0-AWS-XRay-MySQLDB"
 NOTIFICATION_V1_IMAGE = "stacksimplify/kube-notifications-microservice:3.0.0-AWS-XRay"
 NOTIFICATION_V2_IMAGE = "stacksimplify/kube-notifications-microservice:4.0.0-AWS-XRay"
@@ -156,10 +154,6 @@ class StackConfig:
     def name_prefix(self) -> str:
         """Prefix of every AWS name, so two stacks can share an account and region."""
         return f"{self.project}-{self.stack}"
-
-    @property
-    def https(self) -> bool:
-        return self.domain_name is not None
 
 
 class ConfigError(Exception):
@@ -318,7 +312,7 @@ def parse_config(
     if domain and zone and not (domain == zone or domain.endswith("." + zone)):
         r.problem("hostedZoneName", f"a zone that domainName {domain!r} is in, such as "
                                     f"{default_zone(domain)!r}")
-    if domain and zone is None and not r.text("hostedZoneName"):
+    if domain and not r.text("hostedZoneName"):
         zone = default_zone(domain)
 
     certificate_arn = r.text("certificateArn") or None

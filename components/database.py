@@ -14,11 +14,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.app.manifests import DB_NAME, DB_USERNAME
+from components.app.manifests import MYSQL_PORT as DB_PORT
 from components.tags import Tags
 
-DB_NAME = "usermgmt"
-DB_USERNAME = "dbadmin"
-DB_PORT = 3306
 # RDS forbids / ' " @ and space in master passwords; `$`, `{` and `}` are left out too, so
 # Spring's `${...}` property placeholders can never see one in DB_PASSWORD.
 PASSWORD_SPECIALS = "!#%^&*()-_=+[]<>:?"

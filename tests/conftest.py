@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.harness import Run, run_program
+from tests.harness import Run, full_config, run_program
 
 _CACHE: dict[str, Run] = {}
 
@@ -14,7 +14,8 @@ _CACHE: dict[str, Run] = {}
 def cached_run(config: dict[str, str] | None = None, secrets: dict[str, str] | None = None,
                **kwargs) -> Run:
     """Run the program once per distinct config in a test session."""
-    key = json.dumps([config or {}, secrets or {}, kwargs], sort_keys=True)
+    merged, secret_keys = full_config(config, secrets, kwargs.get("stack", "dev"))
+    key = json.dumps([merged, sorted(secret_keys), kwargs], sort_keys=True)
     if key not in _CACHE:
         _CACHE[key] = run_program(config, secrets=secrets, **kwargs)
     return _CACHE[key]

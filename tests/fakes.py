@@ -36,7 +36,6 @@ class FakeCloud(pulumi.runtime.Mocks):
         state: dict[str, Any] = dict(args.inputs)
         name = args.name
         extra = {
-            "aws:ec2/vpc:Vpc": {"arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/vpc-{name}"},
             "aws:iam/role:Role": {"arn": f"arn:aws:iam::{ACCOUNT}:role/{name}", "name": name},
             "aws:iam/policy:Policy": {"arn": f"arn:aws:iam::{ACCOUNT}:policy/{name}"},
             "aws:rds/instance:Instance": {
@@ -59,19 +58,12 @@ class FakeCloud(pulumi.runtime.Mocks):
             "random:index/randomPassword:RandomPassword": {"result": GENERATED_PASSWORD},
             "eks:index:Cluster": {
                 "kubeconfigJson": KUBECONFIG,
-                "kubeconfig": json.loads(KUBECONFIG),
                 "oidcProviderArn": OIDC_PROVIDER_ARN,
                 "oidcProviderUrl": OIDC_ISSUER,
-                "oidcIssuer": OIDC_ISSUER,
                 "clusterSecurityGroupId": CLUSTER_SECURITY_GROUP_ID,
-                "nodeSecurityGroupId": CLUSTER_SECURITY_GROUP_ID,
             },
             "kubernetes:networking.k8s.io/v1:Ingress": {
                 "status": {"loadBalancer": {"ingress": [{"hostname": ALB_HOSTNAME}]}},
-            },
-            "kubernetes:helm.sh/v3:Release": {
-                "status": {"status": "deployed", "name": args.inputs.get("name", name),
-                           "namespace": args.inputs.get("namespace", "default")},
             },
         }.get(args.typ, {})
         state.update(extra)
@@ -90,14 +82,7 @@ class FakeCloud(pulumi.runtime.Mocks):
         if token == "aws:route53/getZone:getZone":
             return {"zoneId": HOSTED_ZONE_ID, "arn": HOSTED_ZONE_ARN, "id": HOSTED_ZONE_ID,
                     "name": inputs.get("name"), "privateZone": False}, []
-        if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci",
-                    "userId": "AIDEXAMPLE", "id": ACCOUNT}, []
-        if token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         if token == "eks:index:Cluster/getKubeconfig":
             profile = inputs.get("profileName")
             return {"result": KUBECONFIG.replace('"aws"}', f'"aws", "profile": "{profile}"}}')}, []
-        if token in ("aws:index/getRegion:getRegion",):
-            return {"name": REGION, "region": REGION, "id": REGION}, []
         raise NotImplementedError(f"the fake cloud has no answer for invoke {token}")

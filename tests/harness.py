@@ -32,7 +32,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from canaryctl.stackfiles import ROOT, project, project_defaults, stack_values
+from canaryctl.stackfiles import ROOT, project, stack_config
 from tests.fakes import FakeCloud
 
 PROJECT = project()["name"]
@@ -155,7 +155,8 @@ def _plain(value: Any, path: str, secrets: set[str]) -> Any:
 
 
 def _strip_references(value: Any) -> Any:
-    """Replace resource references by their URN (see shared/TESTING.md: remote components)."""
+    """Replace resource references by their URN: the stock mock monitor rehydrates them on a
+    worker thread, which makes remote components (pulumi-eks) flaky under mocks."""
     if isinstance(value, dict):
         if value.get(SIG) == REF_SIG:
             return value.get("urn", "")
@@ -284,25 +285,27 @@ def _child(conn, config, secret_keys, stack) -> None:
     os._exit(0)
 
 
+def full_config(config: Mapping[str, str] | None, secrets: Mapping[str, str] | None,
+                stack: str = "dev") -> tuple[dict[str, str], set[str]]:
+    """The merged config and its secret keys (also the cache key of a run)."""
+    merged, secret_keys = stack_config(stack, {**(config or {}), **(secrets or {})})
+    return merged, secret_keys | set(secrets or {})
+
+
 def run_program(
     config: Mapping[str, str] | None = None,
     *,
     secrets: Mapping[str, str] | None = None,
     stack: str = "dev",
-    with_stack_file: bool = True,
     timeout: float = 120,
 ) -> Run:
-    """Run `__main__.py` for a stack config: Pulumi.yaml defaults, then Pulumi.<stack>.yaml
-    (when `with_stack_file`), then `config`, then `secrets` (set as secret values)."""
-    merged = project_defaults()
-    if with_stack_file:
-        merged.update(stack_values(stack)[0])
-    merged.update(config or {})
-    merged.update(secrets or {})
+    """Run `__main__.py` for a stack config as `pulumi up` would see it: Pulumi.yaml defaults,
+    then Pulumi.<stack>.yaml, then `config`, then `secrets` (set as secret values)."""
+    merged, secret_keys = full_config(config, secrets, stack)
     context = multiprocessing.get_context("fork")
     parent_conn, child_conn = context.Pipe(duplex=False)
     process = context.Process(target=_child,
-                              args=(child_conn, merged, list(secrets or {}), stack))
+                              args=(child_conn, merged, sorted(secret_keys), stack))
     process.start()
     child_conn.close()
     if not parent_conn.poll(timeout):

@@ -1,5 +1,6 @@
 """Cluster add-ons under mocks: charts, pins, values, IRSA trust and the scope of each policy."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -8,8 +9,8 @@ import pytest
 from components.addons import external_dns, load_balancer_controller
 from components.service_account_role import trust_policy
 from tests import fakes
+from tests.util import DOMAIN
 
-DOMAIN = {"domainName": "canary.example.com", "hostedZoneName": "example.com"}
 RELEASE = "kubernetes:helm.sh/v3:Release"
 ROLE = "aws:iam/role:Role"
 
@@ -90,8 +91,14 @@ def fakes_role_arn(role) -> str:
 
 
 def test_load_balancer_controller_policy_is_the_official_one(run):
-    official = json.loads(Path(load_balancer_controller.POLICY_FILE).read_text())
-    assert "v3.5.0" in load_balancer_controller.POLICY_FILE.name
+    raw = Path(load_balancer_controller.POLICY_FILE).read_bytes()
+    # byte for byte docs/install/iam_policy.json of kubernetes-sigs/aws-load-balancer-controller
+    # at tag v3.5.0 (commit 11eb202c97e4ae2ee45e0658c4cde9a4b59f33d4)
+    assert hashlib.sha256(raw).hexdigest() == \
+        "16f232c9d9f79366fe949c4550ad517a202380058a9e48d45a4e215044a20a6a"
+    assert load_balancer_controller.POLICY_FILE.name == \
+        "aws-load-balancer-controller-v3.5.0-iam_policy.json"
+    official = json.loads(raw)
     role = role_for(run, "kube-system", "aws-load-balancer-controller")
     policy = policy_of(run, role)
     assert policy == official

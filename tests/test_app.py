@@ -5,8 +5,8 @@ import json
 import pytest
 
 from tests import fakes
+from tests.util import DOMAIN, diff, env_of
 
-DOMAIN = {"domainName": "canary.example.com", "hostedZoneName": "example.com"}
 SMTP = {"smtpUsername": "AKIAEXAMPLESMTPUSER", "smtpPassword": "smtp-Secret-Value-123"}
 DB_PASSWORD = {"dbPassword": "Db-Secret-Value-456"}
 
@@ -17,9 +17,6 @@ def run(program):
     assert result.error is None, result.error
     return result
 
-
-def env_of(container) -> dict:
-    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
 
 
 def container(resource, index=0):
@@ -99,14 +96,26 @@ def test_secrets_live_only_in_secret_objects_and_are_pulumi_secrets(run):
                    and s is not db_secret]
     assert len(smtp_secret) == 1 and smtp_secret[0].is_secret("stringData")
     values = set(SMTP.values()) | set(DB_PASSWORD.values())
-    for resource in run.resources:
-        dumped = json.dumps(resource.inputs)
-        for value in values:
-            if value in dumped:
-                # the only places: secret Secrets, the RDS password, both marked secret
-                assert resource.type in ("kubernetes:core/v1:Secret",
-                                         "aws:rds/instance:Instance"), resource.name
-                assert resource.secret_paths, resource.name
+    places = [(resource, path) for resource in run.resources
+              for path in paths_holding(resource.inputs, values)]
+    # the only places: the two Secrets' stringData and the RDS password, each a Pulumi secret
+    assert {(r.type, p) for r, p in places} == {
+        ("kubernetes:core/v1:Secret", "stringData.db-password"),
+        ("kubernetes:core/v1:Secret", "stringData.username"),
+        ("kubernetes:core/v1:Secret", "stringData.password"),
+        ("aws:rds/instance:Instance", "password")}
+    for resource, path in places:
+        assert resource.is_secret(path), (resource.name, path)
+
+
+def paths_holding(tree, values, path="") -> list[str]:
+    """Dotted paths of the leaves of `tree` that contain one of `values`."""
+    if isinstance(tree, dict):
+        return [p for k, v in tree.items()
+                for p in paths_holding(v, values, f"{path}.{k}" if path else k)]
+    if isinstance(tree, list):
+        return [p for i, v in enumerate(tree) for p in paths_holding(v, values, f"{path}.{i}")]
+    return [path] if isinstance(tree, str) and any(v in tree for v in values) else []
 
 
 def test_ingress_with_a_domain(run):
@@ -170,16 +179,6 @@ def test_every_app_object_waits_for_the_controller(run):
             assert run.depends_on(resource, controller), resource.name
 
 
-def _diff(a, b, path=""):
-    if isinstance(a, dict) and isinstance(b, dict):
-        out = []
-        for key in set(a) | set(b):
-            out += _diff(a.get(key), b.get(key), f"{path}.{key}" if path else key)
-        return out
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b, strict=True))
-                for d in _diff(x, y, f"{path}.{i}")]
-    return [] if a == b else [path]
 
 
 def changed(before, after) -> dict[str, list[str]]:
@@ -187,7 +186,8 @@ def changed(before, after) -> dict[str, list[str]]:
     old = {r.urn: r for r in before.resources}
     new = {r.urn: r for r in after.resources}
     assert set(old) == set(new)
-    return {old[urn].name: d for urn in old if (d := _diff(old[urn].inputs, new[urn].inputs))}
+    return {old[urn].name: sorted(".".join(map(str, p)) for p in paths) for urn in old
+            if (paths := diff(old[urn].inputs, new[urn].inputs))}
 
 
 def test_weight_change_touches_only_the_two_notification_replica_counts(program):

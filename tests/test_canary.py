@@ -72,10 +72,10 @@ def test_smallest_exact_replicas(weight, expected):
 
 def test_warning_names_effective_weight_and_exact_size():
     split = replica_split(10, 4)
-    message = inexact_warning(split, 4)
+    message = inexact_warning(split)
     assert message is not None
     assert "25%" in message and "notificationReplicas 10" in message
-    assert inexact_warning(replica_split(50, 4), 4) is None
+    assert inexact_warning(replica_split(50, 4)) is None
 
 
 @pytest.mark.parametrize(("weight", "v1", "v2"), [(10, 4, 1), (37, 3, 2), (0, 4, 0),

@@ -11,6 +11,7 @@ import pytest
 
 from components.addons import xray_manifests as xm
 from components.app import manifests as m
+from tests.util import diff, env_of
 
 CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
 
@@ -52,24 +53,11 @@ def paths_of(node: Any, target: Any, path: tuple = ()) -> list[tuple]:
     return found
 
 
-def diff(a: Any, b: Any, path: tuple = ()) -> list[tuple]:
-    """Paths at which two plain trees differ."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [p for key in a.keys() | b.keys()
-                for p in diff(a.get(key, KeyError), b.get(key, KeyError), (*path, key))]
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [p for i, (x, y) in enumerate(zip(a, b, strict=True))
-                for p in diff(x, y, (*path, i))]
-    return [] if a == b else [path]
-
 
 def pod_specs(objects: list[dict]) -> list[tuple[str, dict]]:
     return [(o["metadata"]["name"], o["spec"]["template"]["spec"]) for o in objects
             if o["kind"] in ("Deployment", "DaemonSet")]
 
-
-def env_of(container: dict) -> dict[str, Any]:
-    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
 
 
 def all_variants() -> list[list[dict]]:
@@ -431,7 +419,7 @@ def test_outputs_are_placed_untouched():
     assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] is role
 
 
-def test_placeholder_render_is_plain_json():
+def test_objects_are_plain_json_data():
     for objects in all_variants():
         rendered = json.loads(json.dumps(objects))
         assert rendered == objects
@@ -504,8 +492,7 @@ def test_every_container_is_hardened(objects):
     for name, pod in specs:
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
         assert pod["securityContext"]["runAsNonRoot"] is True
-        if name != "xray-daemon":  # IRSA needs the token (a checkov skip says so)
-            assert pod["automountServiceAccountToken"] is False
+        assert pod["automountServiceAccountToken"] is False
         containers = pod["containers"] + pod.get("initContainers", [])
         for container in containers:
             where = f"{name}/{container['name']}"

@@ -11,8 +11,8 @@ from canaryctl import render
 from canaryctl.__main__ import main
 from tests import fakes
 from tests.harness import ROOT
+from tests.util import DOMAIN
 
-DOMAIN = {"domainName": "canary.example.com", "hostedZoneName": "example.com"}
 SECRETS = {"dbPassword": "Db-Secret-Value-456", "smtpUsername": "AKIAEXAMPLE",
            "smtpPassword": "smtp-Secret-Value-123"}
 

@@ -34,11 +34,10 @@ class ClusterHandles:
     provider: k8s.Provider
     node_group: pulumi.Resource
     tags: Tags
-    name_prefix: str
 
     def iam_name(self, suffix: str) -> str:
-        """An IAM name unique to the stack, within IAM's 64 characters."""
-        return f"{self.name_prefix}-{suffix}"[:64]
+        """An IAM name unique to the stack (the cluster is named after it), within 64 chars."""
+        return f"{self.name}-{suffix}"[:64]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ would leave it behind after `pulumi destroy`). Its IAM policy follows ExternalDN
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
@@ -76,7 +75,6 @@ def external_dns(cluster: ClusterHandles, props: ExternalDnsProps,
         "external-dns",
         AddonArgs(cluster=cluster, namespace=props.namespace,
                   service_account=props.service_account,
-                  policy_document=pulumi.Output.from_input(props.zone_arn).apply(
-                      lambda arn: json.dumps(route53_policy(arn))),
+                  policy_document=pulumi.Output.json_dumps(route53_policy(props.zone_arn)),
                   chart=props.chart, values=chart_values(cluster, props)),
         opts=opts)

@@ -18,10 +18,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons.addon import ClusterHandles
+from components.app.manifests import ISTIO_NAMESPACE
 
 VERSION = "1.31.1"
 REPO = "https://blob.istio.io/istio-release/charts"
-NAMESPACE = "istio-system"
+NAMESPACE = ISTIO_NAMESPACE  # the app's NetworkPolicies admit istiod from there
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The canary app as plain Kubernetes objects: plain values in, dicts (as in YAML) out.
 
-What the course deploys (shared/REFERENCE.md: names, ports, env, probes, annotations), with its
+What the course deploys (its names, ports, env, probes and annotations), with its
 mistakes fixed: one namespace for everything, secrets from Secrets, a version label in each
 notification Deployment's selector, an ALB with a health check, hardened pods and
 NetworkPolicies. No Pulumi here: the component registers these dicts, and the same builders
