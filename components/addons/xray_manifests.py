@@ -18,8 +18,10 @@ from components.app.manifests import (
     XRAY_PORT,
     checkov_skip_annotations,
     container_security_context,
+    dns_egress,
     metadata,
     pod_security_context,
+    ports,
     resources,
     tcp_probe,
 )
@@ -140,16 +142,13 @@ def build_xray(namespace: str, region: str, role_arn: Any, image: str = XRAY_IMA
             "policyTypes": ["Ingress", "Egress"],
             "ingress": [{
                 "from": [{"namespaceSelector": {}}],  # any pod of the cluster may send traces
-                "ports": [{"protocol": p, "port": XRAY_PORT} for p in ("UDP", "TCP")],
+                "ports": ports([XRAY_PORT], ("UDP", "TCP")),
             }],
             "egress": [
                 # the X-Ray API and STS (IRSA) are public AWS endpoints
                 {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
-                 "ports": [{"protocol": "TCP", "port": 443}]},
-                {"to": [{"namespaceSelector": {
-                    "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-                 "ports": [{"protocol": p, "port": 53} for p in ("UDP", "TCP")]},
+                 "ports": ports([443])},
+                dns_egress(),
             ],
         },
     }

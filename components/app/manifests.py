@@ -487,13 +487,19 @@ def ingress(spec: AppSpec) -> dict:
     }
 
 
-def _ports(numbers: Iterable[int], protocols: Iterable[str] = ("TCP",)) -> list[dict]:
+def ports(numbers: Iterable[int], protocols: Iterable[str] = ("TCP",)) -> list[dict]:
     return [{"protocol": protocol, "port": number} for number in numbers for protocol in protocols]
 
 
-def _in_namespace(name: str, pod_labels: dict) -> dict:
+def in_namespace(name: str, pod_labels: dict) -> dict:
     return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}},
             "podSelector": {"matchLabels": dict(pod_labels)}}
+
+
+def dns_egress() -> dict:
+    """Egress to the cluster DNS (kube-dns pods in kube-system), UDP and TCP 53."""
+    return {"to": [in_namespace("kube-system", {"k8s-app": "kube-dns"})],
+            "ports": ports([53], ("UDP", "TCP"))}
 
 
 APP_PODS = {"matchExpressions": [{
@@ -524,33 +530,31 @@ def network_policies(spec: AppSpec) -> list[dict]:
     notification_pods = {"matchLabels": dict(NOTIFICATION_LABELS)}
     policies = [
         policy("default-deny-all", {}, [], []),
-        policy("allow-dns-egress", {}, None, [{
-            "to": [_in_namespace("kube-system", {"k8s-app": "kube-dns"})],
-            "ports": _ports([53], ("UDP", "TCP"))}]),
+        policy("allow-dns-egress", {}, None, [dns_egress()]),
         policy("allow-xray-egress", APP_PODS, None, [{
-            "to": [_in_namespace(spec.xray_namespace, XRAY_LABELS)],
-            "ports": _ports([XRAY_PORT], ("UDP", "TCP"))}]),
+            "to": [in_namespace(spec.xray_namespace, XRAY_LABELS)],
+            "ports": ports([XRAY_PORT], ("UDP", "TCP"))}]),
         policy("usermgmt", usermgmt_pods,
                # the ALB sends to pod IPs (target-type ip) from its public-subnet addresses
-               [{"from": public, "ports": _ports([USERMGMT_PORT])}],
+               [{"from": public, "ports": ports([USERMGMT_PORT])}],
                [{"to": [{"podSelector": notification_pods}],
-                 "ports": _ports([NOTIFICATION_PORT])},
+                 "ports": ports([NOTIFICATION_PORT])},
                 # RDS, reached through the `mysql` ExternalName, is in the private subnets
-                {"to": private, "ports": _ports([MYSQL_PORT])}]),
+                {"to": private, "ports": ports([MYSQL_PORT])}]),
         policy("notification", notification_pods,
                [{"from": [{"podSelector": usermgmt_pods}],
-                 "ports": _ports([NOTIFICATION_PORT])}],
+                 "ports": ports([NOTIFICATION_PORT])}],
                # SES SMTP endpoints have public addresses that change
                [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
-                 "ports": _ports(SES_SMTP_PORTS)}]),
+                 "ports": ports(SES_SMTP_PORTS)}]),
     ]
     if spec.istio:
         policies.append(policy(
             "allow-istio-sidecar", APP_PODS,
             # the sidecar's status port (probes are rewritten to 15020) and health port
-            [{"from": private, "ports": _ports(ISTIO_SIDECAR_PORTS)}],
-            [{"to": [_in_namespace(ISTIO_NAMESPACE, ISTIOD_LABELS)],
-              "ports": _ports(ISTIOD_PORTS)}]))
+            [{"from": private, "ports": ports(ISTIO_SIDECAR_PORTS)}],
+            [{"to": [in_namespace(ISTIO_NAMESPACE, ISTIOD_LABELS)],
+              "ports": ports(ISTIOD_PORTS)}]))
     return policies
 
 
