@@ -8,15 +8,15 @@ from components.addons.addon import ClusterHandles
 from components.addons.external_dns import ExternalDnsProps, external_dns
 from components.addons.istio import Istio
 from components.addons.load_balancer_controller import load_balancer_controller
+from components.addons.service_account_role import OidcTrust
 from components.addons.xray import XRayDaemon
 from components.app.component import CanaryApp, CanaryAppArgs
 from components.app.spec import app_spec
-from components.certificate import Certificate, CertificateArgs
-from components.cluster import Cluster, ClusterArgs
 from components.config import load_config
-from components.database import Database, DatabaseArgs
-from components.network import Network, NetworkArgs, pick_zones
-from components.service_account_role import OidcTrust
+from components.platform.certificate import Certificate, CertificateArgs
+from components.platform.cluster import Cluster, ClusterArgs
+from components.platform.database import Database, DatabaseArgs
+from components.platform.network import Network, NetworkArgs, pick_zones
 from components.tags import Tags
 
 cfg = load_config()
@@ -53,10 +53,11 @@ database = Database("database", DatabaseArgs(
     skip_final_snapshot=cfg.db_skip_final_snapshot,
     deletion_protection=cfg.db_deletion_protection, tags=tags))
 
-zone = aws.route53.get_zone_output(name=cfg.hosted_zone_name, private_zone=False) \
-    if cfg.hosted_zone_name else None
+# the config sets hostedZoneName exactly when domainName is set (its parent zone by default)
+zone_name = cfg.hosted_zone_name
+zone = aws.route53.get_zone_output(name=zone_name, private_zone=False) if zone_name else None
 certificate_arn: pulumi.Input[str] | None = cfg.certificate_arn
-if cfg.domain_name and not cfg.certificate_arn:
+if cfg.domain_name and zone is not None and not cfg.certificate_arn:
     certificate_arn = Certificate("certificate", CertificateArgs(
         domain_name=cfg.domain_name, zone_id=zone.zone_id, tags=tags)).arn
 
@@ -67,8 +68,8 @@ handles = ClusterHandles(
     provider=cluster.provider, node_group=cluster.node_group, tags=tags)
 lb_controller = load_balancer_controller(handles)
 dns = external_dns(handles, ExternalDnsProps(
-    zone_name=cfg.hosted_zone_name, zone_id=zone.zone_id, zone_arn=zone.arn,
-)) if zone is not None else None
+    zone_name=zone_name, zone_id=zone.zone_id, zone_arn=zone.arn,
+)) if zone_name and zone is not None else None
 xray = XRayDaemon(handles)
 istio = Istio("istio", handles) if cfg.canary_strategy == "istio" else None
 

@@ -20,10 +20,12 @@ import yaml
 from canaryctl.stackfiles import project, stack_config
 from components.addons.xray import XRayDaemonProps, xray_objects
 from components.addons.xray_manifests import xray_address
-from components.app.manifests import build_app
+from components.app.build import build_app
 from components.app.spec import app_spec
 from components.canary import plan_split
-from components.config import KEYS, ConfigError, StackConfig, parse_config
+from components.config import StackConfig, parse_config
+from components.config_keys import KEYS
+from components.config_rules import ConfigError
 
 SECRET_KEYS = {key.name for key in KEYS if key.secret}
 

@@ -3,7 +3,9 @@
 import pytest
 import yaml
 
-from components.config import KEYS, ConfigError, default_zone, is_hostname, parse_config
+from components.config import parse_config
+from components.config_keys import KEYS
+from components.config_rules import ConfigError, default_zone, is_hostname
 from tests.harness import ROOT
 
 

@@ -10,13 +10,16 @@ from typing import Any
 import pytest
 
 from components.addons import xray_manifests as xm
-from components.app import manifests as m
+from components.app import build, network_policies, routing_istio, services
+from components.app import ingress as app_ingress
+from components.app.spec import AppSpec
+from components.k8s import checkov
 from tests.util import diff, env_of
 
 CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
 
 
-def make_spec(**overrides: Any) -> m.AppSpec:
+def make_spec(**overrides: Any) -> AppSpec:
     values: dict[str, Any] = dict(
         namespace="canary",
         usermgmt_image="stacksimplify/kube-usermanagement-microservice:3.0.0-AWS-XRay-MySQLDB",
@@ -29,8 +32,10 @@ def make_spec(**overrides: Any) -> m.AppSpec:
         db_address="usermgmtdb.abc.eu-west-1.rds.amazonaws.com", db_password="db-pass",
         smtp_username="smtp-user", smtp_password="smtp-pass",
         smtp_from_address="noreply@example.com", domain_name=None, certificate_arn=None)
+    if overrides.pop("istio", False):
+        overrides["strategy"] = "istio"
     values.update(overrides)
-    return m.AppSpec(**values)
+    return AppSpec(**values)
 
 
 def by_name(objects: list[dict], kind: str, name: str) -> dict:
@@ -62,9 +67,9 @@ def pod_specs(objects: list[dict]) -> list[tuple[str, dict]]:
 
 def all_variants() -> list[list[dict]]:
     return [
-        m.build_app(make_spec()),
-        m.build_app(make_spec(domain_name="canary.example.com", certificate_arn=CERT_ARN)),
-        m.build_app(make_spec(istio=True, canary_weight=10, v1_replicas=4, v2_replicas=1)),
+        build.build_app(make_spec()),
+        build.build_app(make_spec(domain_name="canary.example.com", certificate_arn=CERT_ARN)),
+        build.build_app(make_spec(istio=True, canary_weight=10, v1_replicas=4, v2_replicas=1)),
         xm.build_xray("xray", "eu-west-1", "arn:aws:iam::123456789012:role/xray"),
     ]
 
@@ -73,7 +78,7 @@ def all_variants() -> list[list[dict]]:
 
 
 def test_build_app_returns_objects_in_apply_order():
-    kinds = [(o["kind"], o["metadata"]["name"]) for o in m.build_app(make_spec())]
+    kinds = [(o["kind"], o["metadata"]["name"]) for o in build.build_app(make_spec())]
     assert kinds[:9] == [
         ("Namespace", "canary"),
         ("Secret", "mysql-db-password"),
@@ -110,18 +115,18 @@ def test_objects_use_only_the_top_level_fields_the_registrar_maps(objects):
 
 
 def test_namespace_labels_follow_the_strategy():
-    plain = m.namespace(make_spec())
+    plain = services.namespace(make_spec())
     assert plain["metadata"]["name"] == "canary" and "namespace" not in plain["metadata"]
     assert "istio-injection" not in plain["metadata"]["labels"]
     assert plain["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
-    mesh = m.namespace(make_spec(istio=True))
+    mesh = services.namespace(make_spec(istio=True))
     assert mesh["metadata"]["labels"]["istio-injection"] == "enabled"
     # istio-init needs NET_ADMIN: enforcing `restricted` would reject every injected pod
     assert "pod-security.kubernetes.io/enforce" not in mesh["metadata"]["labels"]
 
 
 def test_external_name_services():
-    objects = m.build_app(make_spec(region="ap-northeast-2"))
+    objects = build.build_app(make_spec(region="ap-northeast-2"))
     mysql = by_name(objects, "Service", "mysql")["spec"]
     assert mysql["type"] == "ExternalName"
     assert mysql["externalName"] == "usermgmtdb.abc.eu-west-1.rds.amazonaws.com"
@@ -134,7 +139,7 @@ def test_external_name_services():
 
 
 def test_usermgmt_deployment_as_the_course():
-    deployment = by_name(m.build_app(make_spec(usermgmt_replicas=3)), "Deployment",
+    deployment = by_name(build.build_app(make_spec(usermgmt_replicas=3)), "Deployment",
                          "usermgmt-microservice")
     assert deployment["spec"]["replicas"] == 3
     assert deployment["spec"]["selector"] == {"matchLabels": {"app": "usermgmt-restapp"}}
@@ -175,7 +180,7 @@ def test_usermgmt_deployment_as_the_course():
      "V2-Notification-Microservice"),
 ])
 def test_notification_deployments_as_the_course(version, image, tracing):
-    objects = m.build_app(make_spec(v1_replicas=3, v2_replicas=1))
+    objects = build.build_app(make_spec(v1_replicas=3, v2_replicas=1))
     deployment = by_name(objects, "Deployment", f"{version}-notification-microservice")
     assert deployment["spec"]["replicas"] == {"v1": 3, "v2": 1}[version]
     labels = {"app": "notification-restapp", "version": version}
@@ -206,7 +211,7 @@ def test_notification_deployments_as_the_course(version, image, tracing):
 
 
 def test_selectors_split_versions_and_the_service_spans_them():
-    objects = m.build_app(make_spec())
+    objects = build.build_app(make_spec())
     v1 = by_name(objects, "Deployment", "v1-notification-microservice")
     v2 = by_name(objects, "Deployment", "v2-notification-microservice")
     service = by_name(objects, "Service", "notification-clusterip-service")["spec"]
@@ -227,7 +232,7 @@ def test_selectors_split_versions_and_the_service_spans_them():
 
 
 def test_usermgmt_service_carries_the_alb_health_check():
-    service = by_name(m.build_app(make_spec()), "Service", "usermgmt-restapp-nodeport-service")
+    service = by_name(build.build_app(make_spec()), "Service", "usermgmt-restapp-nodeport-service")
     assert service["spec"]["type"] == "NodePort"
     assert service["spec"]["selector"] == {"app": "usermgmt-restapp"}
     assert service["spec"]["ports"][0]["port"] == service["spec"]["ports"][0]["targetPort"] \
@@ -245,7 +250,7 @@ TLS_ANNOTATIONS = {ALB + "certificate-arn", ALB + "ssl-redirect", ALB + "ssl-pol
 
 
 def test_ingress_with_a_domain_serves_https_and_names_the_host():
-    ingress = by_name(m.build_app(make_spec(domain_name="canary.example.com",
+    ingress = by_name(build.build_app(make_spec(domain_name="canary.example.com",
                                             certificate_arn=CERT_ARN)),
                       "Ingress", "eks-microservices-demo-canary")
     annotations = ingress["metadata"]["annotations"]
@@ -255,7 +260,7 @@ def test_ingress_with_a_domain_serves_https_and_names_the_host():
     assert annotations[ALB + "ssl-redirect"] == "443"
     assert annotations[ALB + "ssl-policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
     assert annotations["external-dns.alpha.kubernetes.io/hostname"] == "canary.example.com"
-    http_only = m.ingress(make_spec())["metadata"]["annotations"]
+    http_only = app_ingress.ingress(make_spec())["metadata"]["annotations"]
     assert set(annotations) == set(http_only) | TLS_ANNOTATIONS
     assert ingress["spec"]["ingressClassName"] == "alb"
     assert ingress["spec"]["rules"] == [{"http": {"paths": [{
@@ -265,7 +270,7 @@ def test_ingress_with_a_domain_serves_https_and_names_the_host():
 
 
 def test_ingress_without_a_domain_serves_http_only():
-    annotations = m.ingress(make_spec())["metadata"]["annotations"]
+    annotations = app_ingress.ingress(make_spec())["metadata"]["annotations"]
     assert annotations[ALB + "listen-ports"] == '[{"HTTP":80}]'
     assert not TLS_ANNOTATIONS & set(annotations)
     assert annotations == {
@@ -290,7 +295,7 @@ def test_ingress_without_a_domain_serves_http_only():
     ("eks-canary-abcdefghijklmnopqrstu-x", "eks-canary-abcdefghijklmnopqrstu"),  # no end "-"
 ])
 def test_load_balancer_name_fits_the_alb_limit(prefix, expected):
-    assert m.load_balancer_name(prefix) == expected
+    assert app_ingress.load_balancer_name(prefix) == expected
     assert len(expected) <= 32 and not expected.endswith("-")
 
 
@@ -298,8 +303,8 @@ def test_load_balancer_name_fits_the_alb_limit(prefix, expected):
 
 
 def test_a_weight_change_changes_only_replicas():
-    before = m.build_app(make_spec(v1_replicas=3, v2_replicas=1, canary_weight=25))
-    after = m.build_app(make_spec(v1_replicas=1, v2_replicas=3, canary_weight=75))
+    before = build.build_app(make_spec(v1_replicas=3, v2_replicas=1, canary_weight=25))
+    after = build.build_app(make_spec(v1_replicas=1, v2_replicas=3, canary_weight=75))
     assert len(before) == len(after)
     changed = {(a["metadata"]["name"], *p) for a, b in zip(before, after, strict=True)
                for p in diff(a, b)}
@@ -308,8 +313,8 @@ def test_a_weight_change_changes_only_replicas():
 
 
 def test_with_istio_a_weight_change_changes_only_replicas_and_route_weights():
-    before = m.build_app(make_spec(istio=True, canary_weight=10, v1_replicas=4, v2_replicas=1))
-    after = m.build_app(make_spec(istio=True, canary_weight=60, v1_replicas=2, v2_replicas=3))
+    before = build.build_app(make_spec(istio=True, canary_weight=10, v1_replicas=4, v2_replicas=1))
+    after = build.build_app(make_spec(istio=True, canary_weight=60, v1_replicas=2, v2_replicas=3))
     changed = {(a["kind"], a["metadata"]["name"], *p)
                for a, b in zip(before, after, strict=True) for p in diff(a, b)}
     assert changed == {
@@ -321,7 +326,7 @@ def test_with_istio_a_weight_change_changes_only_replicas_and_route_weights():
 
 
 def test_istio_routing_only_with_istio():
-    plain = m.build_app(make_spec(canary_weight=30))
+    plain = build.build_app(make_spec(canary_weight=30))
     assert not [o for o in plain if "istio" in o["apiVersion"]]
     for obj in plain:
         for key in obj["metadata"].get("annotations", {}):
@@ -332,7 +337,7 @@ def test_istio_routing_only_with_istio():
 
 
 def test_istio_routing_splits_exactly_by_weight():
-    objects = m.build_app(make_spec(namespace="shop", istio=True, canary_weight=30))
+    objects = build.build_app(make_spec(namespace="shop", istio=True, canary_weight=30))
     host = "notification-clusterip-service.shop.svc.cluster.local"
     rule = by_name(objects, "DestinationRule", "notification")
     assert rule["apiVersion"] == "networking.istio.io/v1"
@@ -351,17 +356,17 @@ def test_istio_routing_splits_exactly_by_weight():
 
 @pytest.mark.parametrize("weight,expected", [(0, [100, 0]), (100, [0, 100])])
 def test_istio_keeps_both_destinations_at_the_extremes(weight, expected):
-    _, service = m.istio_routing(make_spec(istio=True, canary_weight=weight))
+    _, service = routing_istio.istio_routing(make_spec(istio=True, canary_weight=weight))
     assert [r["weight"] for r in service["spec"]["http"][0]["route"]] == expected
 
 
 def test_istio_rejects_a_weight_out_of_range():
     with pytest.raises(ValueError):
-        m.istio_routing(make_spec(istio=True, canary_weight=101))
+        routing_istio.istio_routing(make_spec(istio=True, canary_weight=101))
 
 
 def test_istio_pod_annotations():
-    objects = m.build_app(make_spec(istio=True))
+    objects = build.build_app(make_spec(istio=True))
     usermgmt = by_name(objects, "Deployment", "usermgmt-microservice")
     hold = {"proxy.istio.io/config": '{"holdApplicationUntilProxyStarts": true}'}
     assert usermgmt["spec"]["template"]["metadata"]["annotations"] == {
@@ -378,7 +383,7 @@ def test_istio_pod_annotations():
 
 
 def test_secrets_hold_the_credentials():
-    objects = m.build_app(make_spec())
+    objects = build.build_app(make_spec())
     db = by_name(objects, "Secret", "mysql-db-password")
     assert db["type"] == "Opaque" and db["stringData"] == {"db-password": "db-pass"}
     smtp = by_name(objects, "Secret", "smtp-credentials")
@@ -389,7 +394,7 @@ def test_secrets_hold_the_credentials():
 @pytest.mark.parametrize("istio", [False, True])
 def test_secret_values_appear_only_in_their_secret(istio):
     db, user, password = object(), object(), object()
-    objects = m.build_app(make_spec(db_password=db, smtp_username=user, smtp_password=password,
+    objects = build.build_app(make_spec(db_password=db, smtp_username=user, smtp_password=password,
                                     istio=istio))
     for sentinel, where in ((db, ("mysql-db-password", "db-password")),
                             (user, ("smtp-credentials", "username")),
@@ -401,7 +406,7 @@ def test_secret_values_appear_only_in_their_secret(istio):
 
 def test_outputs_are_placed_untouched():
     address, xray, arn = object(), object(), object()
-    objects = m.build_app(make_spec(db_address=address, xray_address=xray,
+    objects = build.build_app(make_spec(db_address=address, xray_address=xray,
                                     domain_name="canary.example.com", certificate_arn=arn))
     mysql = by_name(objects, "Service", "mysql")
     assert mysql["spec"]["externalName"] is address
@@ -429,7 +434,7 @@ def test_objects_are_plain_json_data():
 
 
 def test_network_policies_deny_by_default_and_allow_the_app_flows():
-    objects = m.build_app(make_spec(public_subnet_cidrs=("10.20.128.0/19",),
+    objects = build.build_app(make_spec(public_subnet_cidrs=("10.20.128.0/19",),
                                     private_subnet_cidrs=("10.20.0.0/19", "10.20.32.0/19"),
                                     xray_namespace="tracing"))
     policies = {o["metadata"]["name"]: o["spec"] for o in objects if o["kind"] == "NetworkPolicy"}
@@ -470,7 +475,7 @@ def test_network_policies_deny_by_default_and_allow_the_app_flows():
 
 def test_network_policies_with_istio_reach_istiod_and_admit_sidecar_probes():
     policies = {p["metadata"]["name"]: p["spec"]
-                for p in m.network_policies(make_spec(istio=True))}
+                for p in network_policies.network_policies(make_spec(istio=True))}
     sidecar = policies["allow-istio-sidecar"]
     assert sidecar["ingress"] == [{"from": [{"ipBlock": {"cidr": "10.0.0.0/19"}},
                                             {"ipBlock": {"cidr": "10.0.32.0/19"}}], "ports": [
@@ -518,7 +523,7 @@ def test_every_container_is_hardened(objects):
 
 @pytest.mark.parametrize("objects", all_variants())
 def test_every_checkov_skip_has_a_reason(objects):
-    skips = m.checkov_skips(objects)
+    skips = checkov.checkov_skips(objects)
     assert skips
     for kind, name, check, reason in skips:
         assert check.startswith("CKV_K8S_"), (kind, name, check)
@@ -529,7 +534,7 @@ def test_every_checkov_skip_has_a_reason(objects):
 
 
 def test_checkov_skips_lists_the_app_exceptions():
-    skips = m.checkov_skips(m.build_app(make_spec()))
+    skips = checkov.checkov_skips(build.build_app(make_spec()))
     assert {(name, check) for _, name, check, _ in skips} == {
         (name, check)
         for name in ("usermgmt-microservice", "v1-notification-microservice",
@@ -539,7 +544,7 @@ def test_checkov_skips_lists_the_app_exceptions():
 
 def test_a_skip_without_a_reason_is_refused():
     with pytest.raises(ValueError):
-        m.checkov_skip_annotations(("CKV_K8S_43", "  "))
+        checkov.checkov_skip_annotations(("CKV_K8S_43", "  "))
 
 
 def test_spec_is_frozen():
@@ -593,7 +598,7 @@ def test_xray_config_and_daemon():
     assert container["livenessProbe"]["tcpSocket"] == {"port": 2000}
     assert container["readinessProbe"]["tcpSocket"] == {"port": 2000}
     assert pod["automountServiceAccountToken"] is False
-    assert {c for _, _, c, _ in m.checkov_skips([daemon])} == {"CKV_K8S_43", "CKV_K8S_15"}
+    assert {c for _, _, c, _ in checkov.checkov_skips([daemon])} == {"CKV_K8S_43", "CKV_K8S_15"}
 
 
 def test_xray_service_is_headless_on_both_protocols():
@@ -619,7 +624,7 @@ def test_xray_network_policy():
 def test_the_app_reaches_the_daemon_the_addon_builds():
     """The app's egress policy selects the pods and namespace the add-on runs."""
     daemon = by_name(xray_objects(), "DaemonSet", "xray-daemon")
-    policy = by_name(m.build_app(make_spec(xray_namespace="tracing")), "NetworkPolicy",
+    policy = by_name(build.build_app(make_spec(xray_namespace="tracing")), "NetworkPolicy",
                      "allow-xray-egress")["spec"]["egress"][0]["to"][0]
     assert policy["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] == \
         daemon["metadata"]["namespace"]

@@ -6,8 +6,8 @@ import json
 import pulumi
 import pytest
 
-from components.cluster import ami_type_for
-from components.network import pick_zones, plan_subnets
+from components.platform.cluster import ami_type_for
+from components.platform.network import pick_zones, plan_subnets
 from tests import fakes
 from tests.util import DOMAIN
 

@@ -1,1 +1,4 @@
-"""Cluster add-ons: one module per add-on."""
+"""Cluster add-ons: the shared "chart or manifests + service-account role" block (`addon`,
+with the IRSA role of `service_account_role`) and one module per add-on.
+May import: core, `components.k8s` and `components.platform`.
+"""

@@ -14,12 +14,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import k8s_objects
-from components.service_account_role import (
+from components.addons.service_account_role import (
     OidcTrust,
     ServiceAccountRole,
     ServiceAccountRoleArgs,
 )
+from components.k8s import register as k8s_objects
 from components.tags import Tags
 
 
@@ -106,7 +106,7 @@ class Addon(pulumi.ComponentResource):
                 timeout=600,
                 cleanup_on_fail=True,
                 opts=install_opts)
-        else:
+        elif args.manifests is not None:
             self.objects = k8s_objects.register(args.manifests(self.role.arn), install_opts,
                                                 prefix=f"{name}-")
         self.register_outputs({"roleArn": self.role.arn})

@@ -32,8 +32,9 @@ class ExternalDnsProps:
     chart: HelmChart = CHART
 
 
-def route53_policy(zone_arn: str) -> dict:
-    """Record changes on this zone only; listing zones has no resource-level scope."""
+def route53_policy(zone_arn: pulumi.Input[str]) -> dict:
+    """Record changes on this zone only; listing zones has no resource-level scope.
+    `zone_arn` may be an Output: `pulumi.Output.json_dumps` resolves it."""
     return {
         "Version": "2012-10-17",
         "Statement": [

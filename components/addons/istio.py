@@ -18,7 +18,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons.addon import ClusterHandles
-from components.app.manifests import ISTIO_NAMESPACE
+from components.course import ISTIO_NAMESPACE
 
 VERSION = "1.31.1"
 REPO = "https://blob.istio.io/istio-release/charts"

@@ -14,7 +14,7 @@ import pulumi
 
 from components.addons.addon import Addon, AddonArgs, ClusterHandles
 from components.addons.xray_manifests import XRAY_IMAGE, build_xray, xray_address
-from components.app.manifests import RESTRICTED, namespace_object
+from components.k8s.objects import RESTRICTED, namespace_object
 
 WRITE_POLICY_ARN = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 

@@ -11,17 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.app.manifests import (
-    PART_OF,
-    SKIP_PULL_POLICY,
-    XRAY_LABELS,
-    XRAY_PORT,
-    checkov_skip_annotations,
+from components.course import XRAY_LABELS, XRAY_PORT
+from components.k8s.checkov import SKIP_PULL_POLICY, checkov_skip_annotations
+from components.k8s.network_policy import dns_egress, ports
+from components.k8s.objects import PART_OF, ROLE_ARN_ANNOTATION, metadata
+from components.k8s.pods import (
     container_security_context,
-    dns_egress,
-    metadata,
     pod_security_context,
-    ports,
     resources,
     tcp_probe,
 )
@@ -69,7 +65,7 @@ def build_xray(namespace: str, region: str, role_arn: Any, image: str = XRAY_IMA
         "apiVersion": "v1",
         "kind": "ServiceAccount",
         "metadata": metadata(NAME, namespace, XRAY_LABELS,
-                             {"eks.amazonaws.com/role-arn": role_arn}),
+                             {ROLE_ARN_ANNOTATION: role_arn}),
         # IRSA needs no API token: EKS's pod identity webhook projects its own
         # `aws-iam-token` volume (audience sts.amazonaws.com) into the pod
         "automountServiceAccountToken": False,

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import k8s_objects
-from components.app.manifests import INGRESS_NAME, AppSpec, build_app
+from components.app.build import build_app
+from components.app.names import INGRESS_NAME
+from components.app.spec import AppSpec
 from components.destroy_delay import DestroyDelay
+from components.k8s import register as k8s_objects
 
 # ExternalDNS resyncs every minute and on events; 90 s covers one full interval with margin.
 DNS_CLEANUP_SECONDS = 90
@@ -61,6 +63,7 @@ class CanaryApp(pulumi.ComponentResource):
             pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=ingress_deps))))
 
         ingress = self.objects[k8s_objects.logical_name(ingress_obj)]
+        assert isinstance(ingress, k8s.networking.v1.Ingress)  # registered from an Ingress dict
         if args.spec.domain_name:
             self.url = pulumi.Output.from_input(f"https://{args.spec.domain_name}")
         else:

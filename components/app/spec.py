@@ -1,4 +1,5 @@
-"""From the validated stack config and the platform's values to the app's `AppSpec`.
+"""Everything the app's objects depend on (`AppSpec`), and how it is made from the validated
+stack config and the platform's values (`app_spec`).
 
 One function, used by the Pulumi program (with Outputs) and by `canaryctl render` (with
 placeholders), so what is rendered for review is what is deployed.
@@ -6,12 +7,54 @@ placeholders), so what is rendered for review is what is deployed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from components.app.manifests import AppSpec
 from components.canary import TrafficSplit
 from components.config import StackConfig
-from components.network import subnet_cidrs
+from components.platform.network import subnet_cidrs
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """Everything the app's objects depend on. `Any` fields may be Pulumi Outputs: builders place
+    them into the dicts as they are, never formatted or inspected, so they never force or leak
+    an Output."""
+
+    namespace: str
+    usermgmt_image: str
+    notification_v1_image: str
+    notification_v2_image: str
+    usermgmt_replicas: int
+    v1_replicas: int
+    v2_replicas: int
+    region: str  # for smtp-service: email-smtp.<region>.amazonaws.com
+    # NetworkPolicy ipBlocks: the ALB's addresses are in the public subnets, RDS and the nodes
+    # (kubelet) in the private ones
+    public_subnet_cidrs: tuple[str, ...]
+    private_subnet_cidrs: tuple[str, ...]
+    xray_address: Any  # "<svc>.<ns>:2000" from the X-Ray add-on
+    xray_namespace: str  # where the X-Ray daemon pods run (NetworkPolicy egress)
+    db_address: Any  # RDS address, target of the `mysql` ExternalName Service
+    db_password: Any  # secret
+    smtp_username: Any  # secret
+    smtp_password: Any  # secret
+    smtp_from_address: str
+    domain_name: str | None  # None -> HTTP only
+    certificate_arn: Any | None  # set iff domain_name is set
+    name_prefix: str = "eks-canary"  # unique per stack: names the ALB
+    strategy: str = "replicas"  # canaryStrategy: picks the routing module
+    canary_weight: int = 50  # only used by the routing objects of exact strategies
+
+    @property
+    def istio(self) -> bool:
+        return self.strategy == "istio"
+
+    def image(self, version: str) -> str:
+        return {"v1": self.notification_v1_image, "v2": self.notification_v2_image}[version]
+
+    def replicas(self, version: str) -> int:
+        return {"v1": self.v1_replicas, "v2": self.v2_replicas}[version]
 
 
 def app_spec(cfg: StackConfig, split: TrafficSplit, *, xray_address: Any, xray_namespace: str,
@@ -40,6 +83,6 @@ def app_spec(cfg: StackConfig, split: TrafficSplit, *, xray_address: Any, xray_n
         domain_name=cfg.domain_name,
         certificate_arn=certificate_arn,
         name_prefix=cfg.name_prefix,
-        istio=split.strategy == "istio",
+        strategy=split.strategy,
         canary_weight=cfg.canary_weight,
     )

@@ -10,6 +10,7 @@ NetworkPolicies apply (https://docs.aws.amazon.com/eks/latest/userguide/cni-netw
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -17,7 +18,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from components.config import is_graviton
+from components.config_rules import is_graviton
 from components.tags import Tags
 
 LOG_TYPES = ["api", "audit", "authenticator"]
@@ -38,8 +39,8 @@ class ClusterArgs:
     cluster_name: str
     kubernetes_version: str
     vpc_id: pulumi.Input[str]
-    public_subnet_ids: list[pulumi.Input[str]]
-    private_subnet_ids: list[pulumi.Input[str]]
+    public_subnet_ids: Sequence[pulumi.Input[str]]
+    private_subnet_ids: Sequence[pulumi.Input[str]]
     node_instance_type: str
     node_desired_size: int
     node_min_size: int

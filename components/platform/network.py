@@ -9,6 +9,7 @@ The `kubernetes.io/role/*elb` tags are how the AWS Load Balancer Controller disc
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -32,7 +33,7 @@ def subnet_cidrs(vpc_cidr: str, count: int) -> tuple[tuple[str, ...], tuple[str,
     return tuple(blocks[4:4 + count]), tuple(blocks[:count])
 
 
-def pick_zones(available: list[str], count: int) -> list[str]:
+def pick_zones(available: Sequence[str], count: int) -> list[str]:
     """The first `count` zones in name order, or a clear error naming the config key."""
     if len(available) < count:
         raise pulumi.RunError(

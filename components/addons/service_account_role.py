@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.k8s.objects import ROLE_ARN_ANNOTATION
 from components.tags import Tags
-
-ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
 def trust_policy(oidc_provider_arn: str, oidc_issuer: str, namespace: str,

@@ -8,14 +8,15 @@ because it sets `allowPublicKeyRetrieval=true&useSSL=false`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.app.manifests import DB_NAME, DB_USERNAME
-from components.app.manifests import MYSQL_PORT as DB_PORT
+from components.course import DB_NAME, DB_USERNAME
+from components.course import MYSQL_PORT as DB_PORT
 from components.tags import Tags
 
 # RDS forbids / ' " @ and space in master passwords; `$`, `{` and `}` are left out too, so
@@ -27,7 +28,7 @@ PASSWORD_SPECIALS = "!#%^&*()-_=+[]<>:?"
 class DatabaseArgs:
     identifier: str
     vpc_id: pulumi.Input[str]
-    subnet_ids: list[pulumi.Input[str]]
+    subnet_ids: Sequence[pulumi.Input[str]]
     allowed_security_group_id: pulumi.Input[str]
     password: pulumi.Output[str] | None  # None: generate one
     instance_class: str

@@ -1,0 +1,34 @@
+"""The course's names, labels and ports of the app, as the course deploys them."""
+
+from __future__ import annotations
+
+USERMGMT_DEPLOYMENT = "usermgmt-microservice"
+USERMGMT_CONTAINER = "usermgmt-restapp"
+USERMGMT_LABELS = {"app": "usermgmt-restapp"}
+USERMGMT_PORT = 8095
+USERMGMT_SERVICE = "usermgmt-restapp-nodeport-service"
+USERMGMT_HEALTH_PATH = "/usermgmt/health-status"
+
+NOTIFICATION_CONTAINER = "notification-service"
+NOTIFICATION_LABELS = {"app": "notification-restapp"}
+NOTIFICATION_PORT = 8096
+NOTIFICATION_SERVICE = "notification-clusterip-service"
+# The course names no probe for notification; GET /notification/health-status is the
+# notification app's own health endpoint (its NotificationController, X-Ray versions included).
+NOTIFICATION_HEALTH_PATH = "/notification/health-status"
+VERSIONS = ("v1", "v2")
+TRACING_NAMES = {"v1": "V1-Notification-Microservice", "v2": "V2-Notification-Microservice"}
+
+INGRESS_NAME = "eks-microservices-demo-canary"
+
+DB_SECRET = "mysql-db-password"
+DB_SECRET_KEY = "db-password"
+SMTP_SECRET = "smtp-credentials"
+MYSQL_SERVICE = "mysql"
+SMTP_SERVICE = "smtp-service"
+SMTP_PORT = 587
+SES_SMTP_PORTS = (25, 587, 465, 2587, 2465)  # every port the SES SMTP endpoint listens on
+
+APP_PODS = {"matchExpressions": [{
+    "key": "app", "operator": "In",
+    "values": [USERMGMT_LABELS["app"], NOTIFICATION_LABELS["app"]]}]}

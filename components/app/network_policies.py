@@ -1,0 +1,48 @@
+"""The app's NetworkPolicies: default deny, then exactly the flows the app needs.
+
+Enforced by the VPC CNI's policy agent on EKS. Kubelet probes come from the node's IP, which
+the agent always admits. A strategy adds its own flows (see `routing.network_policies`).
+"""
+
+from __future__ import annotations
+
+from components.app import routing
+from components.app.names import (
+    APP_PODS,
+    NOTIFICATION_LABELS,
+    NOTIFICATION_PORT,
+    SES_SMTP_PORTS,
+    USERMGMT_LABELS,
+    USERMGMT_PORT,
+)
+from components.app.spec import AppSpec
+from components.course import MYSQL_PORT, XRAY_LABELS, XRAY_PORT
+from components.k8s.network_policy import dns_egress, in_namespace, network_policy, ports
+
+
+def network_policies(spec: AppSpec) -> list[dict]:
+    ns = spec.namespace
+    public = [{"ipBlock": {"cidr": cidr}} for cidr in spec.public_subnet_cidrs]
+    private = [{"ipBlock": {"cidr": cidr}} for cidr in spec.private_subnet_cidrs]
+    usermgmt_pods = {"matchLabels": dict(USERMGMT_LABELS)}
+    notification_pods = {"matchLabels": dict(NOTIFICATION_LABELS)}
+    return [
+        network_policy("default-deny-all", ns, {}, [], []),
+        network_policy("allow-dns-egress", ns, {}, None, [dns_egress()]),
+        network_policy("allow-xray-egress", ns, APP_PODS, None, [{
+            "to": [in_namespace(spec.xray_namespace, XRAY_LABELS)],
+            "ports": ports([XRAY_PORT], ("UDP", "TCP"))}]),
+        network_policy(
+            "usermgmt", ns, usermgmt_pods,
+            # the ALB sends to pod IPs (target-type ip) from its public-subnet addresses
+            [{"from": public, "ports": ports([USERMGMT_PORT])}],
+            [{"to": [{"podSelector": notification_pods}], "ports": ports([NOTIFICATION_PORT])},
+             # RDS, reached through the `mysql` ExternalName, is in the private subnets
+             {"to": private, "ports": ports([MYSQL_PORT])}]),
+        network_policy(
+            "notification", ns, notification_pods,
+            [{"from": [{"podSelector": usermgmt_pods}], "ports": ports([NOTIFICATION_PORT])}],
+            # SES SMTP endpoints have public addresses that change
+            [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": ports(SES_SMTP_PORTS)}]),
+        *routing.network_policies(spec),
+    ]

@@ -1,0 +1,100 @@
+"""The course's two apps as Deployments: user management, and notification V1 and V2.
+
+The canary weight reaches them only through `spec.replicas` of the notification Deployments:
+a weight change rescales pods and never rolls them.
+"""
+
+from __future__ import annotations
+
+from components.app import routing
+from components.app.names import (
+    DB_SECRET,
+    DB_SECRET_KEY,
+    MYSQL_SERVICE,
+    NOTIFICATION_CONTAINER,
+    NOTIFICATION_HEALTH_PATH,
+    NOTIFICATION_LABELS,
+    NOTIFICATION_PORT,
+    NOTIFICATION_SERVICE,
+    SMTP_SECRET,
+    SMTP_SERVICE,
+    TRACING_NAMES,
+    USERMGMT_CONTAINER,
+    USERMGMT_DEPLOYMENT,
+    USERMGMT_HEALTH_PATH,
+    USERMGMT_LABELS,
+    USERMGMT_PORT,
+    VERSIONS,
+)
+from components.app.pods import (
+    APP_SKIPS,
+    INIT_IMAGE,
+    PROBE_INITIAL_DELAY,
+    deployment,
+    java_container,
+    pod_spec,
+    secret_env,
+    xray_env,
+)
+from components.app.spec import AppSpec
+from components.course import DB_NAME, DB_USERNAME, MYSQL_PORT
+from components.k8s.pods import container_security_context, http_probe, resources, tcp_probe
+
+
+def usermgmt(spec: AppSpec) -> dict:
+    """User management: waits for MySQL, then serves the public API and calls notification."""
+    env = [
+        {"name": "DB_HOSTNAME", "value": MYSQL_SERVICE},
+        {"name": "DB_PORT", "value": str(MYSQL_PORT)},
+        {"name": "DB_NAME", "value": DB_NAME},
+        {"name": "DB_USERNAME", "value": DB_USERNAME},
+        secret_env("DB_PASSWORD", DB_SECRET, DB_SECRET_KEY),
+        {"name": "NOTIFICATION_SERVICE_HOST", "value": NOTIFICATION_SERVICE},
+        {"name": "NOTIFICATION_SERVICE_PORT", "value": str(NOTIFICATION_PORT)},
+        *xray_env(spec, "User-Management-Microservice"),
+    ]
+    init_db = {
+        "name": "init-db",
+        "image": INIT_IMAGE,
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["sh", "-c",
+                    f"until nc -z {MYSQL_SERVICE} {MYSQL_PORT}; "
+                    "do echo waiting for mysql; sleep 2; done"],
+        "resources": resources("10m", "16Mi", "100m", "32Mi"),
+        "securityContext": container_security_context(),
+    }
+    container = java_container(
+        USERMGMT_CONTAINER, spec.usermgmt_image, USERMGMT_PORT, env,
+        readiness=http_probe(USERMGMT_HEALTH_PATH, USERMGMT_PORT,
+                             initial_delay=PROBE_INITIAL_DELAY),
+        liveness=tcp_probe(USERMGMT_PORT, initial_delay=PROBE_INITIAL_DELAY, failures=6))
+    return deployment(spec, USERMGMT_DEPLOYMENT, USERMGMT_LABELS, spec.usermgmt_replicas,
+                      pod_spec([container], [init_db]), routing.usermgmt_pod_annotations(spec),
+                      APP_SKIPS)
+
+
+def notification_labels(version: str) -> dict[str, str]:
+    """Pod labels of one version: the Service's app label plus the version the Deployment owns."""
+    if version not in VERSIONS:
+        raise ValueError(f"version must be one of {VERSIONS}, got {version!r}")
+    return {**NOTIFICATION_LABELS, "version": version}
+
+
+def notification(spec: AppSpec, version: str) -> dict:
+    """Notification V1 or V2: same app, its own image, tracing name and pod count."""
+    labels = notification_labels(version)
+    env = [
+        {"name": "AWS_MAIL_SERVER_HOST", "value": SMTP_SERVICE},
+        secret_env("AWS_MAIL_SERVER_USERNAME", SMTP_SECRET, "username"),
+        secret_env("AWS_MAIL_SERVER_PASSWORD", SMTP_SECRET, "password"),
+        {"name": "AWS_MAIL_SERVER_FROM_ADDRESS", "value": spec.smtp_from_address},
+        *xray_env(spec, TRACING_NAMES[version]),
+    ]
+    container = java_container(
+        NOTIFICATION_CONTAINER, spec.image(version), NOTIFICATION_PORT, env,
+        readiness=http_probe(NOTIFICATION_HEALTH_PATH, NOTIFICATION_PORT,
+                             initial_delay=PROBE_INITIAL_DELAY),
+        liveness=tcp_probe(NOTIFICATION_PORT, initial_delay=PROBE_INITIAL_DELAY, failures=6))
+    return deployment(spec, f"{version}-notification-microservice", labels,
+                      spec.replicas(version), pod_spec([container]),
+                      routing.pod_annotations(spec), APP_SKIPS)
