@@ -1,30 +1,33 @@
-"""A resource that does nothing but wait when it is deleted.
+"""Legacy: the dynamic provider of the destroy delay that stacks made before 2026-11 hold.
 
-Placed between the Ingress and ExternalDNS, it keeps ExternalDNS running for a while after the
-Ingress is gone, so that ExternalDNS (policy sync) sees the deletion and removes the DNS record
-before `pulumi destroy` uninstalls it. Pulumi deletes dependants first: Ingress, then this
-delay, then ExternalDNS. A dynamic provider, so no extra package or plugin is needed.
+The delay between the Ingress and ExternalDNS is now pulumiverse-time's `Sleep` (see
+`components/app/component.py`). Stacks deployed earlier still have a
+`pulumi-python:dynamic:Resource` in their state whose provider Pulumi pickled by reference to
+`components.destroy_delay._DelayProvider`; the first `pulumi up` after the change deletes it,
+and Pulumi must load this class to do so. So the class stays here, at this module path, and
+it now survives what the first version did not: the SDK's default `update` stores no outputs,
+so `delete` falls back to the default wait instead of raising KeyError.
+
+Nothing registers new resources with this provider. Remove the module once no stack from
+before the change is left.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
-import pulumi
-from pulumi.dynamic import CreateResult, Resource, ResourceProvider
+from pulumi.dynamic import CreateResult, ResourceProvider, UpdateResult
+
+DEFAULT_SECONDS = 90  # what every legacy delay was made with
 
 
 class _DelayProvider(ResourceProvider):
-    def create(self, props):
+    def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(id_=f"destroy-delay-{props['seconds']}s", outs=props)
 
-    def delete(self, _id, props):
-        time.sleep(int(props["seconds"]))
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(outs=news)  # keep the outputs that delete() reads
 
-
-class DestroyDelay(Resource):
-    """Waits `seconds` on delete; `reason` is shown in the state for whoever wonders why."""
-
-    def __init__(self, name: str, seconds: int, reason: str,
-                 opts: pulumi.ResourceOptions | None = None):
-        super().__init__(_DelayProvider(), name, {"seconds": seconds, "reason": reason}, opts)
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        time.sleep(int(props.get("seconds", DEFAULT_SECONDS)))

@@ -26,6 +26,7 @@ import pulumi_aws  # noqa: F401  (imported before forking, so children start fas
 import pulumi_eks  # noqa: F401
 import pulumi_kubernetes  # noqa: F401
 import pulumi_random  # noqa: F401
+import pulumiverse_time  # noqa: F401
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc

@@ -157,9 +157,18 @@ def test_ingress_is_deleted_before_controller_dns_and_certificate(run):
     assert run.depends_on(ingress, controller)
     assert run.depends_on(ingress, external_dns)
     assert run.depends_on(ingress, validation)
-    delay = run.one("pulumi-python:dynamic:Resource")
+    delay = run.one("time:index/sleep:Sleep")
     assert run.depends_on(ingress, delay) and run.depends_on(delay, external_dns)
-    assert delay.inputs["seconds"] >= 60
+    assert delay.inputs["destroyDuration"] == "90s"
+    assert "createDuration" not in delay.inputs  # `up` does not wait
+
+
+def test_no_dynamic_provider_resources(program):
+    """A Python dynamic provider is pickled into the state by module path, and its default
+    update stores no outputs: the destroy delay is pulumiverse-time's Sleep instead."""
+    for config in ({}, DOMAIN):
+        run = program(config)
+        assert not [r for r in run.resources if r.type.startswith("pulumi-python:dynamic")]
 
 
 def test_all_app_objects_in_one_namespace_that_is_not_default(run):

@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumiverse_time as time
 
 from components.app.build import build_app
 from components.app.names import INGRESS_NAME
 from components.app.spec import AppSpec
-from components.destroy_delay import DestroyDelay
 from components.k8s import register as k8s_objects
 
 # ExternalDNS resyncs every minute and on events; 90 s covers one full interval with margin.
-DNS_CLEANUP_SECONDS = 90
+DNS_CLEANUP = "90s"
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,10 @@ class CanaryApp(pulumi.ComponentResource):
         # deleted first on destroy: before the pods and Services it routes to
         ingress_deps: list[pulumi.Resource] = [*self.objects.values(), *args.external_dns]
         if args.external_dns:
-            ingress_deps.append(DestroyDelay(
-                f"{name}-dns-cleanup", DNS_CLEANUP_SECONDS,
-                "lets ExternalDNS delete the Ingress's DNS record before it is uninstalled",
+            # waits only on destroy: ExternalDNS, still running, deletes the Ingress's DNS
+            # record before it is uninstalled (pulumiverse-time `Sleep`, destroy_duration)
+            ingress_deps.append(time.Sleep(
+                f"{name}-dns-cleanup", destroy_duration=DNS_CLEANUP,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.external_dns))))
         self.objects.update(k8s_objects.register(
             [ingress_obj],
