@@ -37,14 +37,14 @@ network = Network("network", NetworkArgs(
     tags=tags, name_prefix=cfg.name_prefix))
 
 cluster = Cluster("cluster", ClusterArgs(
-    cluster_name=cfg.name_prefix, kubernetes_version=cfg.kubernetes_version,
+    cluster_name=cfg.names.cluster, kubernetes_version=cfg.kubernetes_version,
     vpc_id=network.vpc_id, public_subnet_ids=network.public_subnet_ids,
     private_subnet_ids=network.private_subnet_ids, node_instance_type=cfg.node_instance_type,
     node_desired_size=cfg.node_desired_size, node_min_size=cfg.node_min_size,
     node_max_size=cfg.node_max_size, tags=tags, aws_profile=cfg.aws_profile))
 
 database = Database("database", DatabaseArgs(
-    identifier=f"{cfg.name_prefix}-usermgmtdb", vpc_id=network.vpc_id,
+    identifier=cfg.names.db_identifier, vpc_id=network.vpc_id,
     subnet_ids=network.private_subnet_ids,
     allowed_security_group_id=cluster.cluster_security_group_id, password=cfg.db_password,
     instance_class=cfg.db_instance_class, engine_version=cfg.db_engine_version,
@@ -90,6 +90,8 @@ pulumi.export("clusterName", cluster.name)
 pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("region", cfg.region)
 pulumi.export("databaseAddress", database.address)
+if not cfg.db_skip_final_snapshot:  # where `pulumi destroy` keeps the data, to restore from
+    pulumi.export("databaseFinalSnapshot", database.final_snapshot)
 pulumi.export("xrayDaemonAddress", xray.address)
 if certificate_arn is not None:
     pulumi.export("certificateArn", certificate_arn)

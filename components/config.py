@@ -42,6 +42,7 @@ from components.config_rules import (
     is_graviton,
     secret,
 )
+from components.naming import AwsNames
 
 T = TypeVar("T")
 
@@ -86,9 +87,14 @@ class StackConfig:
     db_deletion_protection: bool
 
     @property
+    def names(self) -> AwsNames:
+        """The stack's AWS names: valid for any stack name, distinct per stack (`naming`)."""
+        return AwsNames.of(self.project, self.stack)
+
+    @property
     def name_prefix(self) -> str:
         """Prefix of every AWS name, so two stacks can share an account and region."""
-        return f"{self.project}-{self.stack}"
+        return self.names.prefix
 
 
 def parse_config(

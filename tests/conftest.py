@@ -14,7 +14,8 @@ _CACHE: dict[str, Run] = {}
 def cached_run(config: dict[str, str] | None = None, secrets: dict[str, str] | None = None,
                **kwargs) -> Run:
     """Run the program once per distinct config in a test session."""
-    merged, secret_keys = full_config(config, secrets, kwargs.get("stack", "dev"))
+    merged, secret_keys = full_config(config, secrets, kwargs.get("stack", "dev"),
+                                      kwargs.get("stack_file"))
     key = json.dumps([merged, sorted(secret_keys), kwargs], sort_keys=True)
     if key not in _CACHE:
         _CACHE[key] = run_program(config, secrets=secrets, **kwargs)

@@ -23,6 +23,7 @@ OIDC_PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{OIDC_ISSUER}"
 CLUSTER_SECURITY_GROUP_ID = "sg-0eks0cluster0000"
 ALB_HOSTNAME = "k8s-canary-demo-0123456789.us-east-1.elb.amazonaws.com"
 GENERATED_PASSWORD = "generated-Pa55word-from-random"
+RANDOM_HEX = "0a1b2c3d"
 KUBECONFIG = json.dumps({"apiVersion": "v1", "kind": "Config", "clusters": [
     {"name": "eks", "cluster": {"server": "https://EXAMPLE.gr7.us-east-1.eks.amazonaws.com",
                                 "certificate-authority-data": "LS0tLS1CRUdJTi..."}}],
@@ -56,6 +57,7 @@ class FakeCloud(pulumi.runtime.Mocks):
             },
             "aws:route53/record:Record": {"fqdn": str(args.inputs.get("name", "")).rstrip(".")},
             "random:index/randomPassword:RandomPassword": {"result": GENERATED_PASSWORD},
+            "random:index/randomId:RandomId": {"hex": RANDOM_HEX},
             "eks:index:Cluster": {
                 "kubeconfigJson": KUBECONFIG,
                 "oidcProviderArn": OIDC_PROVIDER_ARN,

@@ -287,9 +287,12 @@ def _child(conn, config, secret_keys, stack) -> None:
 
 
 def full_config(config: Mapping[str, str] | None, secrets: Mapping[str, str] | None,
-                stack: str = "dev") -> tuple[dict[str, str], set[str]]:
-    """The merged config and its secret keys (also the cache key of a run)."""
-    merged, secret_keys = stack_config(stack, {**(config or {}), **(secrets or {})})
+                stack: str = "dev", stack_file: str | None = None
+                ) -> tuple[dict[str, str], set[str]]:
+    """The merged config and its secret keys (also the cache key of a run). `stack_file`:
+    whose Pulumi.<stack>.yaml to read, when the stack name itself has none (default: stack)."""
+    merged, secret_keys = stack_config(stack_file or stack,
+                                       {**(config or {}), **(secrets or {})})
     return merged, secret_keys | set(secrets or {})
 
 
@@ -298,11 +301,12 @@ def run_program(
     *,
     secrets: Mapping[str, str] | None = None,
     stack: str = "dev",
+    stack_file: str | None = None,
     timeout: float = 120,
 ) -> Run:
     """Run `__main__.py` for a stack config as `pulumi up` would see it: Pulumi.yaml defaults,
     then Pulumi.<stack>.yaml, then `config`, then `secrets` (set as secret values)."""
-    merged, secret_keys = full_config(config, secrets, stack)
+    merged, secret_keys = full_config(config, secrets, stack, stack_file)
     context = multiprocessing.get_context("fork")
     parent_conn, child_conn = context.Pipe(duplex=False)
     process = context.Process(target=_child,

@@ -291,12 +291,17 @@ def test_ingress_without_a_domain_serves_http_only():
 
 @pytest.mark.parametrize("prefix,expected", [
     ("eks-canary-dev", "eks-canary-dev"),
-    ("eks-canary-a-very-long-stack-name-for-the-app", "eks-canary-a-very-long-stack-nam"),
-    ("eks-canary-abcdefghijklmnopqrstu-x", "eks-canary-abcdefghijklmnopqrstu"),  # no end "-"
+    ("eks-canary-a-very-long-stack-name-for-the-app", "eks-canary-a-very-long-st-0aa1f3"),
+    ("eks-canary-abcdefghijklmnopqrstu-x", "eks-canary-abcdefghijklmn-5b3a1e"),
 ])
 def test_load_balancer_name_fits_the_alb_limit(prefix, expected):
-    assert app_ingress.load_balancer_name(prefix) == expected
-    assert len(expected) <= 32 and not expected.endswith("-")
+    """Cut to 32 with a hash of the whole prefix, so long prefixes that differ only at the end
+    (a plain cut made them equal) get different ALBs."""
+    name = app_ingress.load_balancer_name(prefix)
+    assert len(name) <= 32 and not name.endswith("-")
+    assert name.split("-")[:-1] == expected.split("-")[:-1]
+    assert app_ingress.load_balancer_name(prefix + "1") != app_ingress.load_balancer_name(
+        prefix + "2")
 
 
 # ---- the canary invariants

@@ -2,6 +2,7 @@
 
 import ipaddress
 import json
+import re
 
 import pulumi
 import pytest
@@ -126,7 +127,7 @@ def test_database_is_private_encrypted_backed_up_and_keeps_a_final_snapshot(run)
     assert db["storageEncrypted"] is True
     assert db["backupRetentionPeriod"] == 7
     assert db["skipFinalSnapshot"] is False
-    assert db["finalSnapshotIdentifier"] == "eks-canary-dev-usermgmtdb-final"
+    assert db["finalSnapshotIdentifier"] == f"eks-canary-dev-usermgmtdb-final-{fakes.RANDOM_HEX}"
     assert db["dbName"] == "usermgmt" and db["username"] == "dbadmin"
     assert db["dbSubnetGroupName"] and db["vpcSecurityGroupIds"]
     assert run.one("aws:rds/instance:Instance").is_secret("password")
@@ -228,3 +229,48 @@ def test_no_output_shows_a_secret_in_plain_text(program):
 def test_bad_domain_fails_before_any_resource(program):
     run = program({"domainName": "not a host!"})
     assert "domainName" in run.error and run.resources == []
+
+
+def test_stack_with_characters_aws_names_refuse_deploys_with_valid_names(program):
+    run = program(stack="My_Stack.v2", stack_file="dev")
+    assert run.error is None, run.error
+    db = run.one("aws:rds/instance:Instance")
+    assert re.fullmatch(r"[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)", db.inputs["identifier"])
+    assert db.inputs["identifier"].startswith("eks-canary-my-stack-v2-")
+    alb = run.k8s("Ingress", "eks-microservices-demo-canary").get(
+        "metadata.annotations")["alb.ingress.kubernetes.io/load-balancer-name"]
+    assert len(alb) <= 32 and re.fullmatch(r"[a-z0-9-]+", alb)
+    for role in run.of_type("aws:iam/role:Role"):
+        if "name" in role.inputs:
+            assert len(role.inputs["name"]) <= 64
+
+
+def test_two_long_stack_names_get_distinct_valid_aws_names(program):
+    names = {}
+    for stack in ("a" * 39 + "1", "a" * 39 + "2"):
+        run = program(stack=stack, stack_file="dev")
+        assert run.error is None, run.error
+        db = run.one("aws:rds/instance:Instance")
+        alb = run.k8s("Ingress", "eks-microservices-demo-canary").get(
+            "metadata.annotations")["alb.ingress.kubernetes.io/load-balancer-name"]
+        roles = sorted(r.inputs["name"] for r in run.of_type("aws:iam/role:Role")
+                       if "name" in r.inputs)
+        names[stack] = (db.inputs["identifier"], run.outputs["databaseFinalSnapshot"], alb,
+                        tuple(roles))
+        assert len(db.inputs["identifier"]) <= 63 and len(alb) <= 32
+        assert len(run.outputs["databaseFinalSnapshot"]) <= 63
+        assert all(len(r) <= 64 for r in roles)
+    first, second = names.values()
+    for a, b in zip(first, second, strict=True):
+        assert a != b
+
+
+def test_final_snapshot_name_comes_from_a_random_value_made_once(program):
+    run = program()
+    db = run.one("aws:rds/instance:Instance")
+    suffix = run.one("random:index/randomId:RandomId")
+    assert suffix.inputs["byteLength"] >= 4
+    snapshot = db.inputs["finalSnapshotIdentifier"]
+    assert snapshot == f"eks-canary-dev-usermgmtdb-final-{fakes.RANDOM_HEX}"
+    assert suffix.urn in db.property_dependencies["finalSnapshotIdentifier"]
+    assert run.outputs["databaseFinalSnapshot"] == snapshot

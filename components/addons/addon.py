@@ -20,6 +20,7 @@ from components.addons.service_account_role import (
     ServiceAccountRoleArgs,
 )
 from components.k8s import register as k8s_objects
+from components.naming import IAM_ROLE_MAX, shorten
 from components.tags import Tags
 
 
@@ -36,8 +37,9 @@ class ClusterHandles:
     tags: Tags
 
     def iam_name(self, suffix: str) -> str:
-        """An IAM name unique to the stack (the cluster is named after it), within 64 chars."""
-        return f"{self.name}-{suffix}"[:64]
+        """An IAM name unique to the stack (the cluster is named after it), within 64 chars;
+        a longer one is cut and ends in a hash of all of it (see `components.naming`)."""
+        return shorten(f"{self.name}-{suffix}", IAM_ROLE_MAX)
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,16 @@ from typing import Any
 from components.app.names import INGRESS_NAME, USERMGMT_PORT, USERMGMT_SERVICE
 from components.app.spec import AppSpec
 from components.k8s.objects import metadata
+from components.naming import ALB_MAX, shorten
 
 INGRESS_CLASS = "alb"  # the IngressClass the AWS Load Balancer Controller chart creates
-ALB_NAME_MAX = 32
 ALB_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
 def load_balancer_name(name_prefix: str) -> str:
-    """The stack's name prefix (unique per stack and account) within the ALB's 32 characters,
-    not ending in a hyphen."""
-    return name_prefix[:ALB_NAME_MAX].rstrip("-")
+    """The stack's name prefix (unique per stack and account) within the ALB's 32 characters;
+    a longer one is cut and ends in a hash of all of it (see `components.naming`)."""
+    return shorten(name_prefix, ALB_MAX)
 
 
 def ingress(spec: AppSpec) -> dict:

@@ -17,6 +17,7 @@ import pulumi_random as random
 
 from components.course import DB_NAME, DB_USERNAME
 from components.course import MYSQL_PORT as DB_PORT
+from components.naming import final_snapshot_identifier
 from components.tags import Tags
 
 # RDS forbids / ' " @ and space in master passwords; `$`, `{` and `}` are left out too, so
@@ -41,16 +42,12 @@ class DatabaseArgs:
     tags: Tags
 
 
-def final_snapshot_identifier(identifier: str) -> str:
-    """Deterministic, so a destroyed stack's data is easy to find (and restore) by name."""
-    return f"{identifier}-final"
-
-
 class Database(pulumi.ComponentResource):
     """The RDS instance; outputs its address and the master password (a secret)."""
 
     address: pulumi.Output[str]
     password: pulumi.Output[str]
+    final_snapshot: pulumi.Output[str]
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("eks-canary:platform:Database", name, None, opts)
@@ -80,6 +77,13 @@ class Database(pulumi.ComponentResource):
             description="MySQL from the EKS cluster security group (nodes and pods)",
             tags=tag(f"{args.identifier}-from-cluster"), opts=child)
 
+        # made once per deployment (a destroy deletes it, the next `up` makes a new one), so each
+        # destroy's final snapshot has a name of its own
+        snapshot_suffix = random.RandomId(f"{name}-final-snapshot-suffix", byte_length=4,
+                                          keepers={"identifier": args.identifier}, opts=child)
+        self.final_snapshot = snapshot_suffix.hex.apply(
+            lambda suffix: final_snapshot_identifier(args.identifier, suffix))
+
         instance = aws.rds.Instance(
             f"{name}-mysql",
             identifier=args.identifier,
@@ -101,11 +105,11 @@ class Database(pulumi.ComponentResource):
             backup_retention_period=args.backup_retention_days,
             copy_tags_to_snapshot=True,
             skip_final_snapshot=args.skip_final_snapshot,
-            final_snapshot_identifier=final_snapshot_identifier(args.identifier),
+            final_snapshot_identifier=self.final_snapshot,
             deletion_protection=args.deletion_protection,
             apply_immediately=True,
             tags=tag(args.identifier),
             opts=child,
         )
         self.address = instance.address
-        self.register_outputs({"address": self.address})
+        self.register_outputs({"address": self.address, "finalSnapshot": self.final_snapshot})
