@@ -16,7 +16,7 @@ from components.config import load_config
 from components.platform.certificate import Certificate, CertificateArgs
 from components.platform.cluster import Cluster, ClusterArgs
 from components.platform.database import Database, DatabaseArgs
-from components.platform.network import Network, NetworkArgs, pick_zones
+from components.platform.network import Network, NetworkArgs, eks_zones
 from components.tags import Tags
 
 cfg = load_config()
@@ -27,11 +27,7 @@ if (warning := canary.inexact_warning(split)) is not None:
     pulumi.log.warn(warning)
 
 # ---- platform
-zones = pick_zones(aws.get_availability_zones(
-    state="available",
-    # regular zones only: Local and Wavelength Zones cannot host EKS control-plane subnets
-    filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
-).names, cfg.availability_zone_count)
+zones = eks_zones(cfg.availability_zone_count)
 network = Network("network", NetworkArgs(
     vpc_cidr=cfg.vpc_cidr, zones=zones, nat_gateway_per_zone=cfg.nat_gateway_per_zone,
     tags=tags, name_prefix=cfg.name_prefix))
@@ -41,7 +37,8 @@ cluster = Cluster("cluster", ClusterArgs(
     vpc_id=network.vpc_id, public_subnet_ids=network.public_subnet_ids,
     private_subnet_ids=network.private_subnet_ids, node_instance_type=cfg.node_instance_type,
     node_desired_size=cfg.node_desired_size, node_min_size=cfg.node_min_size,
-    node_max_size=cfg.node_max_size, tags=tags, aws_profile=cfg.aws_profile))
+    node_max_size=cfg.node_max_size, tags=tags, addon_versions=cfg.addon_versions,
+    admins=cfg.cluster_admins, aws_profile=cfg.aws_profile))
 
 database = Database("database", DatabaseArgs(
     identifier=cfg.names.db_identifier, vpc_id=network.vpc_id,

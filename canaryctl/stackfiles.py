@@ -18,7 +18,8 @@ SECRET_PLACEHOLDER = "Placeholder-Secret-0"  # valid for every secret key's rule
 
 
 def _text(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, bool) else str(value)
+    # as the Pulumi CLI hands config to the program: JSON for booleans and structured values
+    return json.dumps(value) if isinstance(value, bool | list | dict) else str(value)
 
 
 def project(root: Path = ROOT) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from components.config_rules import (
     DB_CLASS,
     DB_ENGINE,
     DNS_LABEL,
+    IAM_PRINCIPAL,
     IMAGE_REF,
     INSTANCE_TYPE,
     K8S_VERSION,
@@ -42,6 +43,7 @@ from components.config_rules import (
     is_graviton,
     secret,
 )
+from components.eks_addons import PINNED, VERSION_PATTERN, AddonVersions, kube_proxy_matches
 from components.naming import AwsNames
 
 T = TypeVar("T")
@@ -85,6 +87,8 @@ class StackConfig:
     db_multi_az: bool
     db_skip_final_snapshot: bool
     db_deletion_protection: bool
+    addon_versions: AddonVersions  # vpc-cni, kube-proxy, coredns: pinned or from config
+    cluster_admins: tuple[str, ...]  # IAM principal ARNs with cluster-admin access entries
 
     @property
     def names(self) -> AwsNames:
@@ -95,6 +99,58 @@ class StackConfig:
     def name_prefix(self) -> str:
         """Prefix of every AWS name, so two stacks can share an account and region."""
         return self.names.prefix
+
+
+def _addon_versions(r: Reader, k8s_version: str | None) -> AddonVersions | None:
+    """The pinned add-on versions of the Kubernetes version, each overridable by config."""
+    keys = {"vpc_cni": "vpcCniVersion", "kube_proxy": "kubeProxyVersion",
+            "coredns": "corednsVersion"}
+    # per field: "" not set, None set but invalid (reported), else the version given
+    given = {field: r.matching(key, VERSION_PATTERN, "an EKS add-on version such as "
+                               "v1.21.1-eksbuild.7 (aws eks describe-addon-versions)")
+             if r.text(key) else "" for field, key in keys.items()}
+    if k8s_version is None:
+        return None
+    pinned = ", ".join(PINNED)
+    unpinned_rule = f"or set vpcCniVersion, kubeProxyVersion and corednsVersion for {k8s_version}"
+    if int(k8s_version.split(".")[1]) < 33:
+        r.problem("kubernetesVersion", f"1.NN with NN >= 33: {pinned} (the versions whose EKS "
+                                       f"add-ons are pinned), or a newer one with its add-on "
+                                       f"versions set")
+        return None
+    if k8s_version not in PINNED and not all(given.values()):
+        r.problem("kubernetesVersion", f"{pinned} (the versions whose EKS add-ons are pinned), "
+                                       f"{unpinned_rule}")
+        return None
+    kube_proxy = given["kube_proxy"]
+    if kube_proxy and not kube_proxy_matches(k8s_version, kube_proxy):
+        r.problem("kubeProxyVersion", f"a kube-proxy build for Kubernetes {k8s_version} "
+                                      f"(v{k8s_version}.N-eksbuild.N)")
+        return None
+    if None in given.values():
+        return None
+    pins = PINNED.get(k8s_version)
+    return AddonVersions(**{field: given[field] or getattr(pins, field) for field in keys})
+
+
+def _cluster_admins(r: Reader) -> list[str] | None:
+    """IAM roles (a path is fine) or users; each principal once (EKS: one access entry each)."""
+    example = "arn:aws:iam::123456789012:role/admin"
+    admins = r.string_list("clusterAdmins", example)
+    if admins is None:
+        return None
+    ok = True
+    for index, arn in enumerate(admins):
+        key = f"clusterAdmins[{index}]"
+        if not IAM_PRINCIPAL.fullmatch(arn):
+            r.problems.append(f"{key}: got {arn!r}; allowed: an IAM role or user ARN such as "
+                              f"{example} (a role path is fine; not an sts assumed-role "
+                              f"session or a service-linked role)")
+            ok = False
+        elif arn in admins[:index]:
+            r.problems.append(f"{key}: got {arn!r} more than once; allowed: each principal once")
+            ok = False
+    return admins if ok else None
 
 
 def parse_config(
@@ -170,8 +226,8 @@ def parse_config(
             r.problem(key, image_rule)
 
     k8s_version = r.matching("kubernetesVersion", K8S_VERSION, "1.NN with NN >= 33, e.g. 1.35")
-    if k8s_version and int(k8s_version.split(".")[1]) < 33:
-        r.problem("kubernetesVersion", "1.NN with NN >= 33, e.g. 1.35")
+    addon_versions = _addon_versions(r, k8s_version)
+    cluster_admins = _cluster_admins(r)
 
     instance_type = r.matching("nodeInstanceType", INSTANCE_TYPE, "an EC2 instance type, "
                                                                    "e.g. t3.large")
@@ -251,6 +307,8 @@ def parse_config(
         db_multi_az=need(db_multi_az),
         db_skip_final_snapshot=need(db_skip_snapshot),
         db_deletion_protection=need(db_protect),
+        addon_versions=need(addon_versions),
+        cluster_admins=tuple(need(cluster_admins)),
     )
 
 

@@ -22,7 +22,7 @@ class Key:
     """One config key: its name, Pulumi.yaml type, default and description."""
 
     name: str
-    type: str  # "integer" | "string" | "boolean", as in Pulumi.yaml
+    type: str  # "integer" | "string" | "boolean" | "array" (of strings), as in Pulumi.yaml
     default: Any
     description: str
     secret: bool = False
@@ -63,7 +63,19 @@ KEYS: tuple[Key, ...] = (
     Key("notificationV2Image", "string", NOTIFICATION_V2_IMAGE,
         "Notification V2 image, pinned by tag."),
     Key("kubernetesVersion", "string", "1.35",
-        "EKS Kubernetes version, 1.NN (1.33 or newer)."),
+        "EKS Kubernetes version: 1.33, 1.34 or 1.35 (the versions with pinned add-ons; another "
+        "1.NN >= 1.33 needs vpcCniVersion, kubeProxyVersion and corednsVersion set)."),
+    Key("vpcCniVersion", "string", "",
+        "EKS add-on vpc-cni version (v1.N.N-eksbuild.N). Empty: the version pinned for "
+        "kubernetesVersion."),
+    Key("kubeProxyVersion", "string", "",
+        "EKS add-on kube-proxy version, matching kubernetesVersion. Empty: the pinned one."),
+    Key("corednsVersion", "string", "",
+        "EKS add-on coredns version. Empty: the version pinned for kubernetesVersion."),
+    Key("clusterAdmins", "array", [],
+        "IAM role or user ARNs that get cluster-admin access (EKS access entries) besides the "
+        "identity that creates the cluster; set with `pulumi config set --path "
+        "'clusterAdmins[0]' arn:aws:iam::123456789012:role/admin`."),
     Key("nodeInstanceType", "string", "t3.large", "Instance type of the managed node group."),
     Key("nodeDesiredSize", "integer", 2, "Nodes the group starts with."),
     Key("nodeMinSize", "integer", 2, "Fewest nodes in the group (>= 1)."),

@@ -6,6 +6,7 @@ allowed; secret values never echoed) and returns None, so one run reports every 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 
@@ -25,6 +26,12 @@ DB_CLASS = re.compile(r"^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$")
 K8S_VERSION = re.compile(r"^1\.(\d{2})$")
 DB_ENGINE = re.compile(r"^8\.4(\.\d+)?$")
 _DB_PASSWORD_FORBIDDEN = set("/'\"@ ")
+
+
+# an IAM role (with or without a path) or user; not an STS session, not a service-linked role
+IAM_PRINCIPAL = re.compile(
+    r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/(?!aws-service-role/)([\w+=,.@-]+/)*[\w+=,.@-]+$"
+)
 
 
 class ConfigError(Exception):
@@ -58,6 +65,21 @@ class Reader:
 
     def problem(self, key: str, allowed: str) -> None:
         self.problems.append(f"{key}: got {self.show(key)}; allowed: {allowed}")
+
+    def string_list(self, key: str, example: str) -> list[str] | None:
+        """A list of strings, as structured config reaches the program: JSON text."""
+        value = self.raw.get(key)
+        if value is None or value.strip() == "":
+            return list(DEFAULTS[key])
+        try:
+            items = json.loads(value)
+        except ValueError:
+            items = None
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            self.problem(key, f"a list, set item by item with `pulumi config set --path "
+                              f"'{key}[0]' {example}`")
+            return None
+        return items
 
     def integer(self, key: str, low: int, high: int | None = None) -> int | None:
         value = self.raw.get(key)

@@ -24,6 +24,7 @@ CLUSTER_SECURITY_GROUP_ID = "sg-0eks0cluster0000"
 ALB_HOSTNAME = "k8s-canary-demo-0123456789.us-east-1.elb.amazonaws.com"
 GENERATED_PASSWORD = "generated-Pa55word-from-random"
 RANDOM_HEX = "0a1b2c3d"
+DEPLOYER_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/deployer"
 KUBECONFIG = json.dumps({"apiVersion": "v1", "kind": "Config", "clusters": [
     {"name": "eks", "cluster": {"server": "https://EXAMPLE.gr7.us-east-1.eks.amazonaws.com",
                                 "certificate-authority-data": "LS0tLS1CRUdJTi..."}}],
@@ -31,7 +32,12 @@ KUBECONFIG = json.dumps({"apiVersion": "v1", "kind": "Config", "clusters": [
 
 
 class FakeCloud(pulumi.runtime.Mocks):
-    """Returns, for each resource type and invoke the program uses, the outputs AWS would."""
+    """Returns, for each resource type and invoke the program uses, the outputs AWS would.
+    `calls` records every invoke: (token, arguments)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, dict]] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         state: dict[str, Any] = dict(args.inputs)
@@ -78,6 +84,14 @@ class FakeCloud(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
         token, inputs = args.token, dict(args.args)
+        self.calls.append((token, inputs))
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT, "userId": "AROAEXAMPLE:session", "id": ACCOUNT,
+                    "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/session"}, []
+        if token == "aws:iam/getSessionContext:getSessionContext":
+            return {"arn": inputs.get("arn"), "issuerArn": DEPLOYER_ROLE_ARN,
+                    "issuerName": "deployer", "issuerId": "AROAEXAMPLE",
+                    "sessionName": "session", "id": inputs.get("arn")}, []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {"names": ZONES, "zoneIds": [f"use1-az{i}" for i in range(1, 5)],
                     "id": REGION}, []

@@ -87,6 +87,7 @@ class Run:
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    invokes: list[tuple[str, dict]] = field(default_factory=list)
     error: str | None = None
 
     def of_type(self, type_: str) -> list[Resource]:
@@ -265,6 +266,7 @@ def _execute(config: Mapping[str, str], secret_keys: Iterable[str], stack: str) 
     except Exception:  # noqa: BLE001 (reported to the test as text)
         run.error = traceback.format_exc()
     run.resources = monitor.recorded
+    run.invokes = monitor.mocks.calls
     run.warnings = handler.messages
     root = pulumi.runtime.settings.get_root_resource()
     if root is not None and run.error is None:

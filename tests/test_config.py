@@ -1,5 +1,8 @@
 """Config validation as a plain function, and the contract between config.py and Pulumi.yaml."""
 
+import json
+import re
+
 import pytest
 import yaml
 
@@ -160,6 +163,7 @@ def test_hostname_helpers():
 
 
 def test_pulumi_yaml_declares_every_key_with_the_same_type_and_default():
+    """Regenerate with `venv/bin/python -m tests.gen_pulumi_yaml`."""
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     assert set(declared) == {k.name for k in KEYS}
     for key in KEYS:
@@ -177,3 +181,72 @@ def test_pulumi_yaml_runtime_creates_its_own_virtualenv():
     assert project["runtime"]["name"] == "python"
     assert project["runtime"]["options"]["toolchain"] == "pip"
     assert project["runtime"]["options"]["virtualenv"]
+
+
+# ---- EKS add-on versions (pinned per Kubernetes version) and cluster admins
+
+ADMIN = "arn:aws:iam::123456789012:role/platform-admin"
+SSO_ADMIN = ("arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/"
+             "AWSReservedSSO_Admin_0123456789abcdef")
+
+
+def test_addon_versions_are_pinned_for_the_kubernetes_version():
+    for version in ("1.33", "1.34", "1.35"):
+        pins = parse(kubernetesVersion=version).addon_versions
+        assert pins.kube_proxy.startswith(f"v{version}.")
+        for pin in (pins.vpc_cni, pins.kube_proxy, pins.coredns):
+            assert re.fullmatch(r"v\d+\.\d+\.\d+-eksbuild\.\d+", pin)
+
+
+def test_addon_versions_can_be_overridden():
+    cfg = parse(vpcCniVersion="v1.21.1-eksbuild.8", corednsVersion="v1.14.3-eksbuild.4")
+    assert cfg.addon_versions.vpc_cni == "v1.21.1-eksbuild.8"
+    assert cfg.addon_versions.coredns == "v1.14.3-eksbuild.4"
+    assert cfg.addon_versions.kube_proxy.startswith("v1.35.")
+
+
+def test_unpinned_kubernetes_version_needs_every_addon_version():
+    [message] = problems(kubernetesVersion="1.36")
+    assert message.startswith("kubernetesVersion: got '1.36'")
+    assert "1.33, 1.34, 1.35" in message and "kubeProxyVersion" in message
+    cfg = parse(kubernetesVersion="1.36", vpcCniVersion="v1.21.1-eksbuild.8",
+                kubeProxyVersion="v1.36.0-eksbuild.14", corednsVersion="v1.14.3-eksbuild.3")
+    assert cfg.addon_versions.kube_proxy == "v1.36.0-eksbuild.14"
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("vpcCniVersion", "1.21.1"), ("corednsVersion", "latest"),
+    ("kubeProxyVersion", "v1.34.6-eksbuild.13"),  # a 1.34 build for the default 1.35
+])
+def test_bad_addon_versions_are_refused(key, value):
+    [message] = problems(**{key: value})
+    assert message.startswith(f"{key}: got {value!r}")
+
+
+def test_cluster_admins_are_a_list_of_role_or_user_arns():
+    cfg = parse(clusterAdmins=json.dumps([ADMIN, SSO_ADMIN, "arn:aws:iam::123456789012:user/ci"]))
+    assert cfg.cluster_admins == (ADMIN, SSO_ADMIN, "arn:aws:iam::123456789012:user/ci")
+    assert parse().cluster_admins == ()
+
+
+@pytest.mark.parametrize("bad", [
+    "arn:aws:sts::123456789012:assumed-role/admin/session",  # a session, not an identity
+    "arn:aws:iam::12345:role/admin", "admin", "arn:aws:iam::123456789012:group/admins",
+    "arn:aws:iam::123456789012:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS",
+])
+def test_malformed_cluster_admin_is_refused_with_the_key_named(bad):
+    [message] = problems(clusterAdmins=json.dumps([ADMIN, bad]))
+    assert message.startswith(f"clusterAdmins[1]: got {bad!r}")
+    assert "arn:aws:iam::123456789012:role/" in message  # says what is allowed
+
+
+@pytest.mark.parametrize("raw", [ADMIN, '{"a": 1}', "[1]"])
+def test_cluster_admins_must_be_a_list_of_strings(raw):
+    [message] = problems(clusterAdmins=raw)
+    assert message.startswith("clusterAdmins: got")
+    assert "--path 'clusterAdmins[0]'" in message
+
+
+def test_duplicate_cluster_admins_are_refused():
+    [message] = problems(clusterAdmins=json.dumps([ADMIN, ADMIN]))
+    assert message.startswith("clusterAdmins[1]:") and "more than once" in message

@@ -103,11 +103,72 @@ def test_kubernetes_provider_has_a_stable_identifier_and_secret_kubeconfig(run):
     assert run.outputs["clusterName"] == "eks-canary-dev"
 
 
-def test_control_plane_log_group_is_owned_and_expires(run):
-    group = run.one("aws:cloudwatch/logGroup:LogGroup")
-    assert group.inputs["name"] == "/aws/eks/eks-canary-dev/cluster"
-    assert group.inputs["retentionInDays"] == 30
-    assert run.depends_on(run.one("eks:index:Cluster"), group)
+def test_up_after_destroy_never_creates_the_control_plane_log_group(run):
+    """EKS recreates /aws/eks/<cluster>/cluster from late deliveries after a destroy deleted it,
+    and creating it again then fails with ResourceAlreadyExistsException: the program leaves
+    the group to EKS (which makes it on the first delivery and reuses it after a redeploy)."""
+    assert run.of_type("aws:cloudwatch/logGroup:LogGroup") == []
+    cluster = run.one("eks:index:Cluster")
+    assert set(cluster.inputs["enabledClusterLogTypes"]) == {"api", "audit", "authenticator"}
+
+
+def test_managed_addons_are_pinned_to_exact_versions(run):
+    """pulumi-eks installs the most recent vpc-cni and kube-proxy when no version is set, so a
+    weight-only `up` could upgrade them and roll aws-node on every node."""
+    cluster = run.one("eks:index:Cluster").inputs
+    version = re.compile(r"v\d+\.\d+\.\d+-eksbuild\.\d+")
+    assert version.fullmatch(cluster["vpcCniOptions"]["addonVersion"])
+    assert cluster["vpcCniOptions"]["enableNetworkPolicy"] is True
+    assert version.fullmatch(cluster["kubeProxyAddonOptions"]["version"])
+    assert cluster["kubeProxyAddonOptions"]["version"].startswith("v1.35.")
+    # pulumi-eks would make the managed coredns before any node exists (no default node
+    # group): it is its own add-on after the node group
+    assert not cluster.get("corednsAddonOptions", {}).get("enabled")
+    coredns = run.one("aws:eks/addon:Addon")
+    assert coredns.inputs["addonName"] == "coredns"
+    assert version.fullmatch(coredns.inputs["addonVersion"])
+    assert coredns.inputs["clusterName"] == "eks-canary-dev"
+    assert coredns.inputs["resolveConflictsOnCreate"] == "OVERWRITE"
+    assert run.depends_on(coredns, run.one("eks:index:ManagedNodeGroup"))
+
+
+def test_addon_versions_follow_config(program):
+    run = program({"kubernetesVersion": "1.34", "vpcCniVersion": "v1.21.1-eksbuild.8"})
+    assert run.error is None, run.error
+    cluster = run.one("eks:index:Cluster").inputs
+    assert cluster["vpcCniOptions"]["addonVersion"] == "v1.21.1-eksbuild.8"
+    assert cluster["kubeProxyAddonOptions"]["version"].startswith("v1.34.")
+
+
+def test_zones_are_chosen_by_zone_id_excluding_those_eks_cannot_use(run):
+    [(token, args)] = [c for c in run.invokes if c[0].endswith("getAvailabilityZones")]
+    assert {"use1-az3", "usw1-az2", "cac1-az3"} <= set(args["excludeZoneIds"])
+
+
+def test_cluster_admins_become_access_entries(program):
+    admins = ["arn:aws:iam::123456789012:role/platform-admin",
+              "arn:aws:iam::123456789012:user/ci", fakes.DEPLOYER_ROLE_ARN]
+    run = program({"clusterAdmins": json.dumps(admins)})
+    assert run.error is None, run.error
+    entries = run.one("eks:index:Cluster").inputs["accessEntries"]
+    # the creator already has admin (pulumi-eks bootstraps it): a second entry would fail
+    assert sorted(e["principalArn"] for e in entries.values()) == sorted(admins[:2])
+    for entry in entries.values():
+        [policy] = entry["accessPolicies"].values()
+        assert policy == {
+            "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+            "accessScope": {"type": "cluster"}}
+    assert any("already" in w and fakes.DEPLOYER_ROLE_ARN in w for w in run.warnings)
+
+
+def test_no_access_entries_without_cluster_admins(run):
+    assert not run.one("eks:index:Cluster").inputs.get("accessEntries")
+
+
+def test_bad_cluster_admin_stops_before_any_resource(program):
+    run = program({"clusterAdmins": json.dumps(["arn:aws:sts::123456789012:assumed-role/a/b"])})
+    assert "clusterAdmins[0]" in run.error
+    assert run.resources == []
 
 
 def test_aws_profile_reaches_the_kubeconfig(program):

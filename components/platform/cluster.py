@@ -1,9 +1,19 @@
 """The EKS cluster: pulumi-eks control plane, one managed node group, and its Kubernetes provider.
 
 Access is by EKS access entries (authentication mode API, no aws-auth ConfigMap); the cluster
-creator gets admin through EKS's bootstrap permission, and EKS itself makes the access entry of
-a managed node group's role. The OIDC provider lets each add-on's service account assume an IAM
-role of its own (IRSA). The VPC CNI runs with network policy enforcement on, so the app's
+creator gets admin through EKS's bootstrap permission (pulumi-eks always sets it), `clusterAdmins`
+get an access entry each with the cluster-admin policy, and EKS itself makes the access entry of
+a managed node group's role. The managed add-ons vpc-cni, kube-proxy and coredns run at pinned
+versions (`components.eks_addons`).
+
+Control-plane logs go to `/aws/eks/<cluster>/cluster`, which EKS creates on its first delivery.
+The program does not own that group: EKS recreates it from late deliveries after a destroy has
+deleted it, and the next `up` of the same stack would then fail creating it
+(ResourceAlreadyExistsException, terraform-aws-eks issues 920, 2486, 2763). It outlives a
+destroy and is reused by the next deployment of the stack.
+
+The OIDC provider lets each add-on's service account assume an IAM role of its own (IRSA). The
+VPC CNI runs with network policy enforcement on, so the app's
 NetworkPolicies apply (https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html).
 """
 
@@ -19,9 +29,12 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from components.config_rules import is_graviton
+from components.eks_addons import AddonVersions
+from components.naming import short_hash
 from components.tags import Tags
 
 LOG_TYPES = ["api", "audit", "authenticator"]
+CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 NODE_POLICIES = [  # what a managed node's role needs (EKS user guide: "Amazon EKS node IAM role")
     "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
     "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
@@ -46,8 +59,26 @@ class ClusterArgs:
     node_min_size: int
     node_max_size: int
     tags: Tags
-    log_retention_days: int = 30
+    addon_versions: AddonVersions
+    admins: Sequence[str] = ()  # IAM role/user ARNs with cluster-admin access entries
     aws_profile: str | None = None  # the stack's aws:profile, if any
+
+
+def admin_access_entries(admins: Sequence[str], creator: str) -> dict[str, eks.AccessEntryArgs]:
+    """One access entry with the cluster-admin policy per admin, keyed by a hash of its ARN
+    (stable when the list is reordered). The creator is left out: EKS already gave it an
+    entry at creation, and a second one fails with ResourceInUseException."""
+    if creator in admins:
+        pulumi.log.warn(f"clusterAdmins: {creator} created the cluster and already has admin "
+                        f"access; no second access entry is made for it")
+    return {
+        f"admin-{short_hash(arn)}": eks.AccessEntryArgs(
+            principal_arn=arn,
+            access_policies={"cluster-admin": eks.AccessPolicyAssociationArgs(
+                policy_arn=CLUSTER_ADMIN_POLICY,
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"))})
+        for arn in admins if arn != creator
+    }
 
 
 class Cluster(pulumi.ComponentResource):
@@ -66,12 +97,14 @@ class Cluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tag = args.tags
 
-        # EKS writes control-plane logs to this group and would create it itself, unowned and
-        # kept forever; made here, it has a retention and `pulumi destroy` deletes it
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs", name=f"/aws/eks/{args.cluster_name}/cluster",
-            retention_in_days=args.log_retention_days,
-            tags=tag(f"{args.cluster_name}-control-plane-logs"), opts=child)
+        access_entries = None
+        if args.admins:
+            # the identity running `pulumi up`: an assumed-role session -> its role, with path.
+            # Looked up while the program runs: pulumi-eks takes access_entries as a plain map
+            caller = aws.get_caller_identity()
+            creator = aws.iam.get_session_context(arn=caller.arn).issuer_arn
+            access_entries = admin_access_entries(args.admins, creator)
+        versions = args.addon_versions
         credentials = (eks.KubeconfigOptionsArgs(profile_name=args.aws_profile)
                        if args.aws_profile else None)
 
@@ -94,10 +127,13 @@ class Cluster(pulumi.ComponentResource):
             endpoint_public_access=True,
             enabled_cluster_log_types=LOG_TYPES,
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
-            vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True),
+            vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True,
+                                                  addon_version=versions.vpc_cni),
+            kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(version=versions.kube_proxy),
+            access_entries=access_entries,
             provider_credential_opts=credentials,
             tags=tag(args.cluster_name),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+            opts=child,
         )
 
         node_role = aws.iam.Role(
@@ -130,6 +166,15 @@ class Cluster(pulumi.ComponentResource):
             tags=tag(f"{args.cluster_name}-nodes"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
         )
+
+        # pulumi-eks would create a managed coredns only before any node exists (it has no
+        # default node group here, pulumi-eks#1819): its own add-on after the nodes instead,
+        # taking over the coredns that EKS installed at creation
+        aws.eks.Addon(
+            f"{name}-coredns", cluster_name=args.cluster_name, addon_name="coredns",
+            addon_version=versions.coredns, resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE", tags=tag(f"{args.cluster_name}-coredns"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_group]))
 
         self.name = args.cluster_name
         # `aws eks get-token` in the kubeconfig must use the same credentials as the stack: with

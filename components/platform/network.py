@@ -42,6 +42,21 @@ def pick_zones(available: Sequence[str], count: int) -> list[str]:
     return sorted(available)[:count]
 
 
+# Zone IDs whose zones cannot host EKS control-plane subnets (EKS user guide, "Subnet
+# requirements"). By ID, not name: zone names map to different IDs in every account.
+EKS_UNSUPPORTED_ZONE_IDS = ("use1-az3", "usw1-az2", "cac1-az3")
+
+
+def eks_zones(count: int) -> list[str]:
+    """`count` zones of the region that can host the EKS control plane."""
+    return pick_zones(aws.get_availability_zones(
+        state="available",
+        exclude_zone_ids=list(EKS_UNSUPPORTED_ZONE_IDS),
+        # regular zones only: Local and Wavelength Zones cannot host EKS control-plane subnets
+        filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+    ).names, count)
+
+
 def plan_subnets(vpc_cidr: str, zones: list[str]) -> list[SubnetPlan]:
     """One public and one private subnet per zone (see `subnet_cidrs`)."""
     public, private = subnet_cidrs(vpc_cidr, len(zones))
