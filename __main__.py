@@ -9,7 +9,7 @@ from components.addons.external_dns import ExternalDnsProps, external_dns
 from components.addons.istio import Istio
 from components.addons.load_balancer_controller import load_balancer_controller
 from components.addons.service_account_role import OidcTrust
-from components.addons.xray import XRayDaemon
+from components.addons.tracing import endpoint, tracing_backend
 from components.app.component import CanaryApp, CanaryAppArgs
 from components.app.spec import app_spec
 from components.config import load_config
@@ -67,16 +67,16 @@ lb_controller = load_balancer_controller(handles)
 dns = external_dns(handles, ExternalDnsProps(
     zone_name=zone_name, zone_id=zone.zone_id, zone_arn=zone.arn,
 )) if zone_name and zone is not None else None
-xray = XRayDaemon(handles)
+tracing = tracing_backend(cfg.tracing, handles)
 istio = Istio("istio", handles) if cfg.canary_strategy == "istio" else None
 
 # ---- the canary app
 app = CanaryApp("app", CanaryAppArgs(
-    spec=app_spec(cfg, split, xray_address=xray.address, xray_namespace=xray.namespace,
+    spec=app_spec(cfg, split, tracing=endpoint(cfg.tracing),
                   db_address=database.address, db_password=database.password,
                   certificate_arn=certificate_arn),
     provider=cluster.provider,
-    depends_on=[*lb_controller.installed, *xray.addon.installed,
+    depends_on=[*lb_controller.installed, *tracing.addon.installed,
                 *([istio.istiod] if istio is not None else [])],
     external_dns=dns.installed if dns is not None else []))
 
@@ -89,6 +89,6 @@ pulumi.export("region", cfg.region)
 pulumi.export("databaseAddress", database.address)
 if not cfg.db_skip_final_snapshot:  # where `pulumi destroy` keeps the data, to restore from
     pulumi.export("databaseFinalSnapshot", database.final_snapshot)
-pulumi.export("xrayDaemonAddress", xray.address)
+pulumi.export("xrayDaemonAddress", tracing.address)
 if certificate_arn is not None:
     pulumi.export("certificateArn", certificate_arn)

@@ -2,7 +2,8 @@
 
 For review and for offline validation (kubernetes-validate, checkov), without AWS or the
 Pulumi CLI. It calls the same builders the program registers (`app_spec` + `build_app`,
-`xray_objects`); values that exist only after deployment are clearly marked placeholders.
+`tracing_objects`: the X-Ray daemon or the OpenTelemetry collector, as `tracing` says); values
+that exist only after deployment are clearly marked placeholders.
 Helm charts (load balancer controller, ExternalDNS, Istio) are not rendered.
 """
 
@@ -18,8 +19,7 @@ from typing import Any
 import yaml
 
 from canaryctl.stackfiles import project, stack_config
-from components.addons.xray import XRayDaemonProps, xray_objects
-from components.addons.xray_manifests import xray_address
+from components.addons.tracing import endpoint, tracing_objects
 from components.app.build import build_app
 from components.app.spec import app_spec
 from components.canary import plan_split
@@ -39,7 +39,7 @@ class CloudValues:
     smtp_username: Any = "PLACEHOLDER-secret-smtp-username"
     smtp_password: Any = "PLACEHOLDER-secret-smtp-password"
     certificate_arn: Any = "arn:aws:acm:PLACEHOLDER:000000000000:certificate/PLACEHOLDER"
-    xray_role_arn: Any = "arn:aws:iam::000000000000:role/PLACEHOLDER-xray-daemon"
+    xray_role_arn: Any = "arn:aws:iam::000000000000:role/PLACEHOLDER-tracing"
 
 
 def load(stack: str, overrides: dict[str, str] | None = None) -> StackConfig:
@@ -54,14 +54,13 @@ def load(stack: str, overrides: dict[str, str] | None = None) -> StackConfig:
 def render_objects(cfg: StackConfig, cloud: CloudValues = CloudValues()) -> dict[str, list[dict]]:
     """Objects by component, in apply order."""
     split = plan_split(cfg.canary_strategy, cfg.canary_weight, cfg.notification_replicas)
-    xray = XRayDaemonProps()
     certificate = cfg.certificate_arn or (cloud.certificate_arn if cfg.domain_name else None)
-    spec = app_spec(cfg, split, xray_address=xray_address(xray.namespace),
-                    xray_namespace=xray.namespace, db_address=cloud.db_address,
+    spec = app_spec(cfg, split, tracing=endpoint(cfg.tracing), db_address=cloud.db_address,
                     db_password=cloud.db_password, certificate_arn=certificate,
                     smtp_username=cloud.smtp_username, smtp_password=cloud.smtp_password)
+    # one folder for either backend, so a re-render after switching leaves no stale objects
     return {"app": build_app(spec),
-            "xray": xray_objects(xray.namespace, cfg.region, cloud.xray_role_arn, xray.image)}
+            "tracing": tracing_objects(cfg.tracing, cfg.region, cloud.xray_role_arn)}
 
 
 def write(objects: dict[str, list[dict]], out: Path, kubernetes_version: str) -> list[Path]:

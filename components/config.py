@@ -23,6 +23,7 @@ from components.config_keys import (
     NOTIFICATION_V1_IMAGE,
     NOTIFICATION_V2_IMAGE,
     STRATEGIES,
+    TRACING_MODES,
     USERMGMT_IMAGE,
 )
 from components.config_rules import (
@@ -60,6 +61,7 @@ class StackConfig:
     canary_weight: int
     notification_replicas: int
     canary_strategy: str
+    tracing: str  # TRACING_MODES: the X-Ray daemon or an OpenTelemetry collector
     domain_name: str | None
     hosted_zone_name: str | None
     certificate_arn: str | None
@@ -174,6 +176,8 @@ def parse_config(
     replicas = r.integer("notificationReplicas", 1)
     strategy = r.text("canaryStrategy")
     r.check("canaryStrategy", strategy in STRATEGIES, " or ".join(repr(s) for s in STRATEGIES))
+    tracing = r.text("tracing")
+    r.check("tracing", tracing in TRACING_MODES, " or ".join(repr(m) for m in TRACING_MODES))
 
     domain = hostname(r, "domainName")
     zone = hostname(r, "hostedZoneName")
@@ -280,6 +284,7 @@ def parse_config(
         canary_weight=need(weight),
         notification_replicas=need(replicas),
         canary_strategy=strategy,
+        tracing=tracing,
         domain_name=domain,
         hosted_zone_name=zone,
         certificate_arn=certificate_arn,

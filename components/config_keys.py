@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 STRATEGIES = ("replicas", "istio")
+# what receives the apps' X-Ray segments at xray-service.xray:2000 (components/addons/tracing.py)
+TRACING_MODES = ("xray-daemon", "otel")
 
 # Pinned defaults: the images of the course this project reimplements (see README).
 USERMGMT_IMAGE = "stacksimplify/kube-usermanagement-microservice:3.0.0-AWS-XRay-MySQLDB"
@@ -36,6 +38,10 @@ KEYS: tuple[Key, ...] = (
     Key("canaryStrategy", "string", "replicas",
         "How the split is made: 'replicas' (kube-proxy spreads over the V1/V2 pods) "
         "or 'istio' (exact weights by an Istio VirtualService)."),
+    Key("tracing", "string", "xray-daemon",
+        "What receives the apps' X-Ray segments at xray-service.xray:2000: 'xray-daemon' (the "
+        "AWS X-Ray daemon; AWS ends its support on 2027-02-25) or 'otel' (an OpenTelemetry "
+        "collector, AWS Distro for OpenTelemetry, with the awsxray receiver and exporter)."),
     Key("domainName", "string", "",
         "Public hostname of the app. When set: HTTPS with an ACM certificate and a DNS record "
         "kept by ExternalDNS. Empty: HTTP on the load balancer's own hostname."),

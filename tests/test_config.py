@@ -105,6 +105,18 @@ def test_strategy():
     assert message.startswith("canaryStrategy:") and "'replicas' or 'istio'" in message
 
 
+def test_tracing():
+    assert parse().tracing == "xray-daemon"  # as before the key existed
+    assert parse(tracing="otel").tracing == "otel"
+    assert parse(tracing=" otel ").tracing == "otel"
+
+
+@pytest.mark.parametrize("value", ["jaeger", "OTEL", "xray", ""])
+def test_tracing_refuses_other_backends(value):
+    [message] = problems(tracing=value)
+    assert message == f"tracing: got {value!r}; allowed: 'xray-daemon' or 'otel'"
+
+
 def test_secrets_must_be_set_as_secrets_and_are_never_echoed():
     cfg = parse(secret_keys={"dbPassword", "smtpUsername", "smtpPassword"},
                 dbPassword="Str0ng-Passw0rd", smtpUsername="AKIAX", smtpPassword="pw")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from components.addons import otel_collector
 from components.addons import xray_manifests as xm
 from components.app import build, network_policies, routing_istio, services
 from components.app import ingress as app_ingress
@@ -29,6 +30,7 @@ def make_spec(**overrides: Any) -> AppSpec:
         region="eu-west-1", public_subnet_cidrs=("10.0.128.0/19", "10.0.160.0/19"),
         private_subnet_cidrs=("10.0.0.0/19", "10.0.32.0/19"),
         xray_address="xray-service.xray:2000", xray_namespace="xray",
+        xray_pod_labels={"app": "xray-daemon"},
         db_address="usermgmtdb.abc.eu-west-1.rds.amazonaws.com", db_password="db-pass",
         smtp_username="smtp-user", smtp_password="smtp-pass",
         smtp_from_address="noreply@example.com", domain_name=None, certificate_arn=None)
@@ -71,6 +73,8 @@ def all_variants() -> list[list[dict]]:
         build.build_app(make_spec(domain_name="canary.example.com", certificate_arn=CERT_ARN)),
         build.build_app(make_spec(istio=True, canary_weight=10, v1_replicas=4, v2_replicas=1)),
         xm.build_xray("xray", "eu-west-1", "arn:aws:iam::123456789012:role/xray"),
+        otel_collector.build_collector("xray", "eu-west-1",
+                                       "arn:aws:iam::123456789012:role/otel"),
     ]
 
 
@@ -521,7 +525,7 @@ def test_every_container_is_hardened(objects):
         for container in pod["containers"]:
             for mount in container.get("volumeMounts", []):
                 assert mount["name"] in volumes
-        if name != "xray-daemon":  # the Java apps: writable /tmp on a read-only root
+        if name not in ("xray-daemon", "otel-collector"):  # the Java apps: writable /tmp
             assert volumes["tmp"]["emptyDir"]
             assert {"name": "tmp", "mountPath": "/tmp"} in pod["containers"][0]["volumeMounts"]
 

@@ -33,7 +33,7 @@ def test_inexact_weights_warn_with_effective_weight(program, weight, replicas, v
     ("canaryWeight", "-1"), ("canaryWeight", "101"), ("canaryWeight", "abc"),
     ("canaryWeight", "50.5"), ("notificationReplicas", "0"), ("notificationReplicas", "-3"),
     ("notificationReplicas", "many"), ("domainName", "not a host!"),
-    ("canaryStrategy", "appmesh"),
+    ("canaryStrategy", "appmesh"), ("tracing", "jaeger"),
 ])
 def test_bad_config_stops_before_any_resource(program, key, value):
     run = program({key: value})

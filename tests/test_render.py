@@ -11,10 +11,7 @@ from canaryctl import render
 from canaryctl.__main__ import main
 from tests import fakes
 from tests.harness import ROOT
-from tests.util import DOMAIN
-
-SECRETS = {"dbPassword": "Db-Secret-Value-456", "smtpUsername": "AKIAEXAMPLE",
-           "smtpPassword": "smtp-Secret-Value-123"}
+from tests.util import DOMAIN, SECRETS
 
 
 def normalized(obj):
@@ -28,13 +25,14 @@ def key(obj) -> tuple[str, str, str]:
 
 
 @pytest.mark.parametrize("config", [DOMAIN, {}, {**DOMAIN, "canaryStrategy": "istio",
-                                                 "canaryWeight": "37"}])
+                                                 "canaryWeight": "37"}, {"tracing": "otel"}])
 def test_render_equals_what_the_program_registers(program, config):
     run = program(config, secrets=SECRETS)
     assert run.error is None, run.error
     registered = {key(r.inputs): r.inputs for r in run.k8s_objects()}
 
-    xray_role = next(r for r in run.of_type("aws:iam/role:Role") if "xray" in r.name)
+    (xray_role,) = [r for r in run.of_type("aws:iam/role:Role")
+                    if "xray-daemon" in r.name or "otel-collector" in r.name]
     cloud = render.CloudValues(
         db_address=fakes.RDS_ADDRESS, db_password=SECRETS["dbPassword"],
         smtp_username=SECRETS["smtpUsername"], smtp_password=SECRETS["smtpPassword"],
@@ -70,9 +68,26 @@ def test_render_command_writes_yaml_with_placeholders(tmp_path):
     assert len(list(out.glob("*/*.yaml"))) == len(files)
 
 
+def test_render_writes_the_collector_with_tracing_otel(tmp_path):
+    out = tmp_path / "manifests"
+    assert main(["render", "--out", str(out)]) == 0  # the daemon first: replaced below
+    assert main(["render", "--out", str(out), "--set", "tracing=otel"]) == 0
+    folders = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert folders == ["app", "tracing"]
+    objects = [yaml.safe_load(f.read_text()) for f in sorted(out.glob("tracing/*.yaml"))]
+    assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
+        ("Namespace", "xray"), ("ServiceAccount", "otel-collector"),
+        ("ConfigMap", "otel-collector-config"), ("DaemonSet", "otel-collector"),
+        ("Service", "xray-service"), ("NetworkPolicy", "otel-collector")]
+    config = yaml.safe_load(objects[2]["data"]["config.yaml"])
+    assert config["exporters"]["awsxray"]["region"] == "us-east-1"
+
+
 def test_render_rejects_bad_config_and_unknown_stack(tmp_path, capsys):
     assert main(["render", "--out", str(tmp_path), "--set", "canaryWeight=101"]) == 2
     assert "canaryWeight: got '101'" in capsys.readouterr().err
+    assert main(["render", "--out", str(tmp_path), "--set", "tracing=jaeger"]) == 2
+    assert "tracing: got 'jaeger'" in capsys.readouterr().err
     assert main(["render", "--stack", "nope", "--out", str(tmp_path)]) == 2
     assert "Pulumi.nope.yaml" in capsys.readouterr().err
     assert main(["render", "--set", "novalue"]) == 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 DOMAIN = {"domainName": "canary.example.com", "hostedZoneName": "example.com"}
+SECRETS = {"dbPassword": "Db-Secret-Value-456", "smtpUsername": "AKIAEXAMPLE",
+           "smtpPassword": "smtp-Secret-Value-123"}
 
 
 def diff(a: Any, b: Any, path: tuple = ()) -> list[tuple]:

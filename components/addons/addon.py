@@ -7,7 +7,7 @@ Like EKS Blueprints' `HelmAddOn` + IRSA helper, or terraform-aws-eks-blueprints-
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +62,9 @@ class AddonArgs:
     chart: HelmChart | None = None
     values: dict[str, Any] = field(default_factory=dict)
     manifests: Callable[[pulumi.Output[str]], list[dict[str, Any]]] | None = None
+    # fixed Pulumi names of some manifests (by `register.logical_name`), instead of
+    # "<add-on>-<logical name>": objects that two add-ons take turns to own keep one URN
+    object_names: Mapping[str, str] = field(default_factory=dict)
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
@@ -110,7 +113,7 @@ class Addon(pulumi.ComponentResource):
                 opts=install_opts)
         elif args.manifests is not None:
             self.objects = k8s_objects.register(args.manifests(self.role.arn), install_opts,
-                                                prefix=f"{name}-")
+                                                prefix=f"{name}-", names=args.object_names)
         self.register_outputs({"roleArn": self.role.arn})
 
     @property

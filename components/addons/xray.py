@@ -2,8 +2,8 @@
 
 Manifests (not a chart: AWS publishes none) from `xray_manifests.build_xray`, in a namespace of
 their own, with a service account whose role carries the managed `AWSXRayDaemonWriteAccess`.
-AWS ends support for the daemon on 2027-02-25; an OpenTelemetry collector with the `awsxray`
-receiver can listen at the same Service address, so the apps need no change.
+AWS ends support for the daemon on 2027-02-25; `tracing: otel` runs an OpenTelemetry collector
+(`otel_collector`) behind the same Service address instead; the apps' Deployments stay the same.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from components.addons.xray_manifests import XRAY_IMAGE, build_xray, xray_addres
 from components.k8s.objects import RESTRICTED, namespace_object
 
 WRITE_POLICY_ARN = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
+ADDON_NAME = "xray-daemon"  # the component's name: prefix of its objects' Pulumi names
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class XRayDaemon:
         self.namespace = props.namespace
         self.address = xray_address(props.namespace)
         self.addon = Addon(
-            "xray-daemon",
+            ADDON_NAME,
             AddonArgs(cluster=cluster, namespace=props.namespace,
                       service_account=props.service_account,
                       managed_policy_arns=(WRITE_POLICY_ARN,),

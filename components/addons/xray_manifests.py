@@ -9,6 +9,7 @@ headless Service `xray-service.<namespace>:2000`. The caller creates the namespa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from components.course import XRAY_LABELS, XRAY_PORT
@@ -114,13 +115,25 @@ def build_xray(namespace: str, region: str, role_arn: Any, image: str = XRAY_IMA
             },
         },
     }
-    service = {
+    return [service_account, config_map, daemon_set,
+            endpoint_service(namespace, XRAY_LABELS),
+            endpoint_network_policy(NAME, namespace, XRAY_LABELS)]
+
+
+def endpoint_service(namespace: str, pod_labels: Mapping[str, str]) -> dict:
+    """`xray-service`, the address apps send to, over the pods of whichever backend runs.
+
+    Headless, as the course's: DNS answers with the pods' own IPs. The X-Ray SDK for Java
+    resolves that name once, when the app starts (`DaemonConfiguration.setUDPAddress`), so
+    apps keep sending segments to the pod they found then.
+    """
+    return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": metadata(SERVICE_NAME, namespace, XRAY_LABELS),
+        "metadata": metadata(SERVICE_NAME, namespace, dict(pod_labels)),
         "spec": {
-            "clusterIP": "None",  # headless, as the course: DNS answers with the pods' IPs
-            "selector": dict(XRAY_LABELS),
+            "clusterIP": "None",
+            "selector": dict(pod_labels),
             "ports": [
                 {"name": "xray-ingest", "port": XRAY_PORT, "targetPort": XRAY_PORT,
                  "protocol": "UDP"},
@@ -129,12 +142,17 @@ def build_xray(namespace: str, region: str, role_arn: Any, image: str = XRAY_IMA
             ],
         },
     }
-    network_policy = {
+
+
+def endpoint_network_policy(name: str, namespace: str, pod_labels: Mapping[str, str]) -> dict:
+    """The backend's pods take 2000 UDP/TCP from any pod of the cluster and send only to AWS
+    (443) and the cluster DNS."""
+    return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": metadata(NAME, namespace, XRAY_LABELS),
+        "metadata": metadata(name, namespace, dict(pod_labels)),
         "spec": {
-            "podSelector": {"matchLabels": dict(XRAY_LABELS)},
+            "podSelector": {"matchLabels": dict(pod_labels)},
             "policyTypes": ["Ingress", "Egress"],
             "ingress": [{
                 "from": [{"namespaceSelector": {}}],  # any pod of the cluster may send traces
@@ -148,4 +166,3 @@ def build_xray(namespace: str, region: str, role_arn: Any, image: str = XRAY_IMA
             ],
         },
     }
-    return [service_account, config_map, daemon_set, service, network_policy]

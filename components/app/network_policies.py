@@ -16,7 +16,7 @@ from components.app.names import (
     USERMGMT_PORT,
 )
 from components.app.spec import AppSpec
-from components.course import MYSQL_PORT, XRAY_LABELS, XRAY_PORT
+from components.course import MYSQL_PORT, XRAY_PORT
 from components.k8s.network_policy import dns_egress, in_namespace, network_policy, ports
 
 
@@ -30,7 +30,7 @@ def network_policies(spec: AppSpec) -> list[dict]:
         network_policy("default-deny-all", ns, {}, [], []),
         network_policy("allow-dns-egress", ns, {}, None, [dns_egress()]),
         network_policy("allow-xray-egress", ns, APP_PODS, None, [{
-            "to": [in_namespace(spec.xray_namespace, XRAY_LABELS)],
+            "to": [in_namespace(spec.xray_namespace, spec.xray_pod_labels)],
             "ports": ports([XRAY_PORT], ("UDP", "TCP"))}]),
         network_policy(
             "usermgmt", ns, usermgmt_pods,

@@ -7,9 +7,11 @@ placeholders), so what is rendered for review is what is deployed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from components.addons.tracing import Endpoint
 from components.canary import TrafficSplit
 from components.config import StackConfig
 from components.platform.network import subnet_cidrs
@@ -33,8 +35,9 @@ class AppSpec:
     # (kubelet) in the private ones
     public_subnet_cidrs: tuple[str, ...]
     private_subnet_cidrs: tuple[str, ...]
-    xray_address: Any  # "<svc>.<ns>:2000" from the X-Ray add-on
-    xray_namespace: str  # where the X-Ray daemon pods run (NetworkPolicy egress)
+    xray_address: Any  # "<svc>.<ns>:2000" from the tracing add-on (either backend)
+    xray_namespace: str  # where the tracing pods run (NetworkPolicy egress)
+    xray_pod_labels: Mapping[str, str]  # and their labels: the X-Ray daemon's or the collector's
     db_address: Any  # RDS address, target of the `mysql` ExternalName Service
     db_password: Any  # secret
     smtp_username: Any  # secret
@@ -57,7 +60,7 @@ class AppSpec:
         return {"v1": self.v1_replicas, "v2": self.v2_replicas}[version]
 
 
-def app_spec(cfg: StackConfig, split: TrafficSplit, *, xray_address: Any, xray_namespace: str,
+def app_spec(cfg: StackConfig, split: TrafficSplit, *, tracing: Endpoint,
              db_address: Any, db_password: Any, certificate_arn: Any | None,
              smtp_username: Any = None, smtp_password: Any = None) -> AppSpec:
     """SMTP credentials default to the config's (Pulumi secrets)."""
@@ -73,8 +76,9 @@ def app_spec(cfg: StackConfig, split: TrafficSplit, *, xray_address: Any, xray_n
         region=cfg.region,
         public_subnet_cidrs=public_cidrs,
         private_subnet_cidrs=private_cidrs,
-        xray_address=xray_address,
-        xray_namespace=xray_namespace,
+        xray_address=tracing.address,
+        xray_namespace=tracing.namespace,
+        xray_pod_labels=dict(tracing.pod_labels),
         db_address=db_address,
         db_password=db_password,
         smtp_username=cfg.smtp_username if smtp_username is None else smtp_username,

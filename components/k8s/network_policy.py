@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from components.k8s.objects import metadata
@@ -12,7 +12,7 @@ def ports(numbers: Iterable[int], protocols: Iterable[str] = ("TCP",)) -> list[d
     return [{"protocol": protocol, "port": number} for number in numbers for protocol in protocols]
 
 
-def in_namespace(name: str, pod_labels: dict) -> dict:
+def in_namespace(name: str, pod_labels: Mapping[str, str]) -> dict:
     return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}},
             "podSelector": {"matchLabels": dict(pod_labels)}}
 

@@ -7,7 +7,7 @@ never the ambient kubeconfig.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pulumi
@@ -35,18 +35,21 @@ def logical_name(obj: dict[str, Any]) -> str:
 
 
 def register(objects: Iterable[dict[str, Any]], opts: pulumi.ResourceOptions,
-             prefix: str = "") -> dict[str, pulumi.CustomResource]:
+             prefix: str = "",
+             names: Mapping[str, str] | None = None) -> dict[str, pulumi.CustomResource]:
     """Create one resource per object; returns them by logical name.
 
     Objects listed after a Namespace depend on it, so they are created after it (and deleted
-    before it, instead of racing the namespace's own cascade).
+    before it, instead of racing the namespace's own cascade). `names` fixes the Pulumi name of
+    some objects (keyed by `logical_name`, without prefix), for objects that keep one URN while
+    another component registers them.
     """
     created: dict[str, pulumi.CustomResource] = {}
     for obj in objects:
         namespaces = [r for r in created.values() if isinstance(r, k8s.core.v1.Namespace)]
         if namespaces:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=namespaces))
-        name = prefix + logical_name(obj)
+        name = (names or {}).get(logical_name(obj)) or prefix + logical_name(obj)
         cls = _CLASSES.get((obj["apiVersion"], obj["kind"]))
         if cls is None:  # custom resources (Istio routing)
             created[name] = k8s.apiextensions.CustomResource(
