@@ -53,6 +53,31 @@ def seconds(text: str) -> float:
     return float_in(text, 0.0, math.inf, low_open=True)
 
 
+def percent_int(text: str) -> int:
+    """An integer weight in 0..100."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"want an integer 0..100, got {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"want an integer 0..100, got {value}")
+    return value
+
+
+def non_negative_seconds(text: str) -> float:
+    return float_in(text, 0.0, math.inf)
+
+
+def ratio(text: str) -> float:
+    """A factor > 0."""
+    return float_in(text, 0.0, math.inf, low_open=True)
+
+
+def confidence(text: str) -> float:
+    """A probability strictly between 0 and 1, e.g. 0.99."""
+    return float_in(text, 0.0, 1.0, low_open=True, high_open=True)
+
+
 def http_url(text: str) -> str:
     parts = urllib.parse.urlsplit(text)
     try:

@@ -17,7 +17,6 @@ import json
 import shutil
 import subprocess
 import sys
-from typing import Any
 
 from canaryctl import cli_args
 from canaryctl.outputs import OutputError, effective_weight
@@ -40,7 +39,7 @@ class VerifyError(Exception):
     """A condition that stops the command with exit status 2 and a one-line message."""
 
 
-def weight_from_stack_outputs(outputs: Any) -> float:
+def weight_from_stack_outputs(outputs: object) -> float:
     """Extract ``trafficSplit.effectiveWeight`` (percent) from ``pulumi stack output --json``."""
     try:
         return effective_weight(outputs)
@@ -70,7 +69,9 @@ def expected_from_pulumi(stack: str | None, timeout: float = PULUMI_TIMEOUT_S) -
     return weight_from_stack_outputs(outputs)
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     """Register ``verify`` on the top-level sub-parsers."""
     parser = subparsers.add_parser(
         "verify",
