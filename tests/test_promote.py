@@ -158,20 +158,28 @@ def test_failing_v2_is_rolled_back_after_the_first_step(make_world: WorldFactory
     assert history["message"].startswith("canaryctl promote: rollback to canaryWeight 0")
 
 
+# V2 answers 0.4 s late; with a ratio limit of 2, V1's p95 would have to exceed 0.4 s (a very
+# loaded machine) for the gate to pass by mistake.
+SLOW_V2 = Behaviour(v2_extra_seconds=0.4)
+ALL_AT_ONCE = ["--requests", "20", "--concurrency", "20"]  # the 0.4 s overlap, not add up
+
+
 def test_slower_v2_fails_the_latency_gate(make_world: WorldFactory) -> None:
-    world = make_world(behaviour=Behaviour(v2_extra_seconds=0.08))
-    code, report, _ = world.promote_json("--steps", "50,100", "--max-latency-ratio", "3")
+    world = make_world(behaviour=SLOW_V2)
+    proc = world.promote("--steps", "50,100", "--max-latency-ratio", "2", "--json", *FAST,
+                         *ALL_AT_ONCE)
+    code, report = proc.returncode, json.loads(proc.stdout)
     assert code == 1 and report["result"] == "rolled-back" and world.weight() == "0"
     (step,) = report["steps"]
     assert [r.split(":")[0] for r in step["failed"]] == ["latency"]
-    assert "max 3x" in step["failed"][0]
+    assert "max 2x" in step["failed"][0]
     latency = step["verify"]["latencyMs"]
-    assert latency["V2"]["p50"] >= 80 > latency["V1"]["p95"]
+    assert latency["V2"]["p50"] >= 400 and latency["V2"]["p50"] > latency["V1"]["p50"]
 
 
 def test_latency_gate_at_100_compares_with_v1_measured_before(make_world: WorldFactory) -> None:
-    world = make_world(weight=50, behaviour=Behaviour(v2_extra_seconds=0.08))
-    proc = world.promote("--steps", "100", "--max-latency-ratio", "3", *FAST)
+    world = make_world(weight=50, behaviour=SLOW_V2)
+    proc = world.promote("--steps", "100", "--max-latency-ratio", "2", *FAST, *ALL_AT_ONCE)
     assert proc.returncode == 1 and world.up_weights() == [100, 0]
     assert "Latency baseline before the first step: V1 p95" in proc.stdout
     assert "failed: latency: V2 p95" in proc.stdout and "V1's earlier" in proc.stdout

