@@ -163,7 +163,7 @@ class Promotion:
         if up.interrupted:
             raise KeyboardInterrupt
         if not up.ok:
-            record.failed.append(f"up: pulumi up failed: {up.error}")
+            record.failed.append(f"up: {up.error}")
             return self._settle(merged, record)
         try:
             record.effective_weight = effective_weight(up.outputs)

@@ -192,4 +192,5 @@ class CanaryStack:
             outputs = {key: out.value for key, out in box.result.outputs.items()}
             return UpRun(True, seconds, outputs, interrupted=interrupted)
         error = last_error_line(box.error, stderr) if box.error else "no result"
-        return UpRun(False, seconds, {}, error=error, interrupted=interrupted)
+        return UpRun(False, seconds, {}, error=f"pulumi up failed: {error}",
+                     interrupted=interrupted)

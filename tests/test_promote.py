@@ -213,6 +213,17 @@ def test_steps_with_the_same_effective_weight_are_merged(world: World) -> None:
     assert "canaryWeight 10 serves 25% like 25: merged into it" in err
 
 
+def test_a_failing_up_is_a_failed_step_and_rolled_back(world: World) -> None:
+    world.edit(failUpAt=[20])
+    code, report, _ = world.promote_json("--steps", "20,50")
+    assert code == 1 and report["result"] == "rolled-back" and world.weight() == "0"
+    (step,) = report["steps"]
+    assert step["failed"] == ["up: pulumi up failed: error: update failed: the stand-in was "
+                              "told to fail at canaryWeight 20"]
+    assert step["verify"] is None and step["effectiveWeight"] is None
+    assert world.up_weights() == [20, 0] and world.app.served == {(0.0, "V1"): 1}  # the probe
+
+
 def test_failed_rollback_exits_3_and_says_what_is_deployed(make_world: WorldFactory) -> None:
     world = make_world(behaviour=Behaviour(v2_error_rate=0.3))
     world.edit(failUpAt=[0])
@@ -221,7 +232,7 @@ def test_failed_rollback_exits_3_and_says_what_is_deployed(make_world: WorldFact
     assert world.up_weights() == [20, 0] and world.weight() == "0"
     assert world.stack["outputs"]["trafficSplit"]["requestedWeight"] == 20
     assert "Step canaryWeight 20 failed: errors: 7.5% of 40 calls failed" in proc.stdout
-    assert "Result: ROLLBACK FAILED: error: update failed" in proc.stdout
+    assert "Result: ROLLBACK FAILED: pulumi up failed: error: update failed" in proc.stdout
     assert ("Deployed: canaryWeight 20 (serves 25%) per the last completed update; the stack "
             "config says 0. Run `pulumi up` to finish the rollback.") in proc.stdout
 
