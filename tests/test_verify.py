@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from canaryctl import verify
+from canaryctl import report, stats
 from canaryctl.__main__ import main
+from canaryctl.progress import Status, progress_bar
+from canaryctl.sampling import Outcome, run_requests
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -152,7 +154,7 @@ def fake_pulumi(directory: Path, script: str) -> Path:
 )
 def test_wilson_interval_known_values(successes: int, trials: int, low: float,
                                       high: float) -> None:
-    lo, hi = verify.wilson_interval(successes, trials)
+    lo, hi = stats.wilson_interval(successes, trials)
     assert 100 * lo == pytest.approx(low, abs=0.05)
     assert 100 * hi == pytest.approx(high, abs=0.05)
 
@@ -160,31 +162,59 @@ def test_wilson_interval_known_values(successes: int, trials: int, low: float,
 @pytest.mark.parametrize(("successes", "trials"), [(0, 0), (5, 4), (-1, 3)])
 def test_wilson_interval_rejects_impossible_counts(successes: int, trials: int) -> None:
     with pytest.raises(ValueError):
-        verify.wilson_interval(successes, trials)
+        stats.wilson_interval(successes, trials)
+
+
+def test_z_for_confidence_matches_the_normal_quantiles() -> None:
+    assert stats.z_for(0.95) == pytest.approx(stats.Z95, abs=1e-12)
+    assert stats.z_for(0.99) == pytest.approx(2.5758293, abs=1e-6)
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError):
+            stats.z_for(bad)
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(100, 0, -1)]  # 100..1, unsorted on purpose
+    assert stats.percentile(values, 50) == 50 and stats.percentile(values, 95) == 95
+    assert stats.percentile([7.0], 95) == 7.0
+    assert stats.percentile([1.0, 2.0, 3.0], 50) == 2.0
+    with pytest.raises(ValueError):
+        stats.percentile([], 50)
+
+
+def test_latency_is_per_version_over_answers_with_a_version() -> None:
+    outcomes = ([Outcome(version="V1", seconds=0.010)] * 19 + [Outcome(version="V1", seconds=0.5)]
+                + [Outcome(version="V2", seconds=0.030)] * 5
+                + [Outcome(error="http_500", detail="HTTP 500")] * 3)
+    result = stats.VerifyResult.from_outcomes("http://x/", outcomes, 20.0, 0.2)
+    assert result.latency["V1"] == stats.Latency(answers=20, p50=0.010, p95=0.010)
+    assert result.latency["V2"].p95 == 0.030
+    assert result.to_json()["latencyMs"] == {"V1": {"answers": 20, "p50": 10.0, "p95": 10.0},
+                                             "V2": {"answers": 5, "p50": 30.0, "p95": 30.0}}
 
 
 def test_result_without_valid_answers_has_no_weight() -> None:
-    outcomes = [verify.Outcome(error="http_503", detail="HTTP 503")] * 4
-    data = verify.VerifyResult.from_outcomes("http://x/", outcomes, 10.0, 0.01).to_json()
+    outcomes = [Outcome(error="http_503", detail="HTTP 503")] * 4
+    data = stats.VerifyResult.from_outcomes("http://x/", outcomes, 10.0, 0.01).to_json()
     assert data["observedWeight"] is None and data["ci95"] is None and data["ok"] is False
     assert data["errors"] == {"http_503": 4} and data["errorRate"] == 1.0
 
 
 def test_expected_weight_at_the_edges_is_inside() -> None:
-    all_v1 = [verify.Outcome(version="V1")] * 50
-    assert verify.VerifyResult.from_outcomes("http://x/", all_v1, 0.0, 0.0).ok
-    all_v2 = [verify.Outcome(version="V2")] * 50
-    assert verify.VerifyResult.from_outcomes("http://x/", all_v2, 100.0, 0.0).ok
+    all_v1 = [Outcome(version="V1")] * 50
+    assert stats.VerifyResult.from_outcomes("http://x/", all_v1, 0.0, 0.0).ok
+    all_v2 = [Outcome(version="V2")] * 50
+    assert stats.VerifyResult.from_outcomes("http://x/", all_v2, 100.0, 0.0).ok
 
 
 # --------------------------------------------------------------------------- rendering
 
 
 def test_chart_and_progress_rendering() -> None:
-    chart = verify.format_chart({"V1": 140, "V2": 60})
+    chart = report.format_chart({"V1": 140, "V2": 60})
     assert chart == ["V1 ██████████████░░░░░░  70.0%  (140)",
                      "V2 ██████░░░░░░░░░░░░░░  30.0%  (60)"]
-    assert verify.render_progress(120, 200, width=10) == "\r[######....] 120/200"
+    assert progress_bar(120, 200, width=10) == "[######....] 120/200"
 
 
 def test_progress_bar_is_drawn_on_a_terminal_stream(serve: Callable[[Plan], FakeApp]) -> None:
@@ -199,8 +229,12 @@ def test_progress_bar_is_drawn_on_a_terminal_stream(serve: Callable[[Plan], Fake
             pass
 
     app, tty = serve(thirty_percent_v2), Tty()
-    verify.run_requests(app.url, 20, 4, 2.0, progress=tty)  # type: ignore[arg-type]
-    assert "] 20/20" in tty.text
+    status = Status(tty, tty=True)  # type: ignore[arg-type]
+    run_requests(app.url, 20, 4, 2.0,
+                 on_progress=lambda done, total: status.update(progress_bar(done, total),
+                                                               force=done == total))
+    status.clear()
+    assert "\r[" in tty.text and "] 20/20" in tty.text and tty.text.endswith("\r")
 
 
 # --------------------------------------------------------------------------- CLI, split
@@ -216,6 +250,28 @@ def test_matching_split_exits_0(capsys: pytest.CaptureFixture[str],
     assert data["observedWeight"] == pytest.approx(30, abs=3)
     assert data["ci95"][0] < 30 < data["ci95"][1]
     assert data["expectedWeight"] == 30
+    assert set(data) == {"requests", "counts", "errors", "observedWeight", "ci95",
+                         "expectedWeight", "ok", "errorRate", "latencyMs"}
+    assert data["latencyMs"]["V1"]["answers"] == 280 and data["latencyMs"]["V2"]["answers"] == 120
+
+
+def test_latency_shows_a_slower_version(capsys: pytest.CaptureFixture[str],
+                                        serve: Callable[[Plan], FakeApp]) -> None:
+    def v2_slow(i: int) -> tuple[int, bytes, float]:
+        status, body, _ = thirty_percent_v2(i)
+        return status, body, 0.08 if b'"V2"' in body else 0.0
+
+    app = serve(v2_slow)
+    code, out, _ = run_cli(capsys, "--url", app.url, "--requests", "40", "--expect", "30",
+                           "--concurrency", "8")
+    data_code, data, _ = run_json(capsys, "--url", app.url, "--requests", "40", "--expect", "30")
+    assert code == 0 and data_code == 0
+    # V2 waits 80 ms more than V1 on the server; the rest is the same (loaded machine) overhead
+    assert data["latencyMs"]["V2"]["p50"] >= 80
+    assert data["latencyMs"]["V2"]["p50"] > data["latencyMs"]["V1"]["p50"]
+    lines = [line for line in out.splitlines() if "p50" in line]
+    assert lines[0].startswith("Latency   V1  p50") and "(28 answers)" in lines[0]
+    assert lines[1].lstrip().startswith("V2  p50") and "(12 answers)" in lines[1]
 
 
 def test_mismatching_split_exits_1(capsys: pytest.CaptureFixture[str],
