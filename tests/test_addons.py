@@ -180,6 +180,14 @@ def test_xray_daemon(run):
     assert run.outputs["xrayDaemonAddress"] == f"xray-service.{namespace}:2000"
 
 
+def test_xray_daemonset_waits_for_its_service_account(run):
+    # the pods must find the role annotation (IRSA) when they are created, or they run
+    # without AWS credentials
+    daemonset = run.k8s("DaemonSet", "xray-daemon")
+    account = run.k8s("ServiceAccount", "xray-daemon")
+    assert account.urn in daemonset.dependencies
+
+
 def test_every_kubernetes_object_uses_the_cluster_provider(run):
     provider = run.one("pulumi:providers:kubernetes")
     k8s_resources = [r for r in run.resources
