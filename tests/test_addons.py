@@ -79,6 +79,9 @@ def test_load_balancer_controller_release(run):
     assert values["region"] == "us-east-1"
     assert values["vpcId"] == "vpc-network-vpc"
     assert values["keepTLSSecret"] is True and values["replicaCount"] == 2
+    # chart 3.5.0 templates/pdb.yaml renders a PodDisruptionBudget only when this is set (and
+    # replicaCount > 1): a node drain then evicts one controller pod at a time
+    assert values["podDisruptionBudget"] == {"maxUnavailable": 1}
     role = role_for(run, "kube-system", "aws-load-balancer-controller")
     assert values["serviceAccount"] == {
         "create": True, "name": "aws-load-balancer-controller",

@@ -23,7 +23,10 @@ POLICY_FILE = (Path(__file__).resolve().parent.parent / "policies"
 @dataclass(frozen=True)
 class LoadBalancerControllerProps:
     """Defaults: kube-system, the chart's service account name, two replicas (the chart's
-    default, so a node drain never leaves the admission webhook without an endpoint)."""
+    default, spread over nodes by the chart's preferred pod anti-affinity) with a
+    PodDisruptionBudget of one unavailable pod, so a node drain evicts them one at a time and
+    the admission webhooks always keep an endpoint. Replicas alone do not do that: a drain
+    may evict both at once when no budget exists, and the chart makes none by default."""
 
     namespace: str = "kube-system"
     service_account: str = "aws-load-balancer-controller"
@@ -39,6 +42,8 @@ def chart_values(cluster: ClusterHandles, props: LoadBalancerControllerProps) ->
         "region": cluster.region,
         "vpcId": cluster.vpc_id,
         "replicaCount": props.replicas,
+        # chart 3.5.0 templates/pdb.yaml: rendered only if this is set and replicaCount > 1
+        "podDisruptionBudget": {"maxUnavailable": 1},
         # reuse the webhook's certificate on upgrades instead of regenerating it each time
         "keepTLSSecret": True,
         # the Service mutating webhook (failurePolicy Fail) only serves `type: LoadBalancer`
