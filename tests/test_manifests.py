@@ -16,6 +16,8 @@ from components.app.spec import AppSpec
 from components.k8s import checkov
 from tests.util import diff, env_of
 
+JAVA_OPTS = ("-Xmx512m -XX:MaxMetaspaceSize=192m -XX:ReservedCodeCacheSize=64m "
+             "-XX:MaxDirectMemorySize=64m -XX:+ExitOnOutOfMemoryError")
 CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
 
 
@@ -161,12 +163,12 @@ def test_usermgmt_deployment_as_the_course():
         "AWS_XRAY_TRACING_NAME": "User-Management-Microservice",
         "AWS_XRAY_DAEMON_ADDRESS": "xray-service.xray:2000",
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "JAVA_OPTS": JAVA_OPTS,
     }
     assert container["readinessProbe"]["httpGet"] == {"path": "/usermgmt/health-status",
                                                       "port": 8095}
+    assert container["startupProbe"]["httpGet"] == container["readinessProbe"]["httpGet"]
     assert container["livenessProbe"]["tcpSocket"] == {"port": 8095}
-    assert container["readinessProbe"]["initialDelaySeconds"] == 60
-    assert container["livenessProbe"]["initialDelaySeconds"] == 60
     (init,) = pod["initContainers"]
     assert init["name"] == "init-db" and init["image"] == "busybox:1.37.0"
     assert init["command"] == [
@@ -201,6 +203,7 @@ def test_notification_deployments_as_the_course(version, image, tracing):
         "AWS_XRAY_TRACING_NAME": tracing,
         "AWS_XRAY_DAEMON_ADDRESS": "xray-service.xray:2000",
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "JAVA_OPTS": JAVA_OPTS,
     }
     assert container["readinessProbe"]["httpGet"] == {"path": "/notification/health-status",
                                                       "port": 8096}

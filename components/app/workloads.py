@@ -29,7 +29,6 @@ from components.app.names import (
 from components.app.pods import (
     APP_SKIPS,
     INIT_IMAGE,
-    PROBE_INITIAL_DELAY,
     deployment,
     java_container,
     pod_spec,
@@ -38,7 +37,7 @@ from components.app.pods import (
 )
 from components.app.spec import AppSpec
 from components.course import DB_NAME, DB_USERNAME, MYSQL_PORT
-from components.k8s.pods import container_security_context, http_probe, resources, tcp_probe
+from components.k8s.pods import container_security_context, resources
 
 
 def usermgmt(spec: AppSpec) -> dict:
@@ -63,11 +62,8 @@ def usermgmt(spec: AppSpec) -> dict:
         "resources": resources("10m", "16Mi", "100m", "32Mi"),
         "securityContext": container_security_context(),
     }
-    container = java_container(
-        USERMGMT_CONTAINER, spec.usermgmt_image, USERMGMT_PORT, env,
-        readiness=http_probe(USERMGMT_HEALTH_PATH, USERMGMT_PORT,
-                             initial_delay=PROBE_INITIAL_DELAY),
-        liveness=tcp_probe(USERMGMT_PORT, initial_delay=PROBE_INITIAL_DELAY, failures=6))
+    container = java_container(USERMGMT_CONTAINER, spec.usermgmt_image, USERMGMT_PORT, env,
+                               USERMGMT_HEALTH_PATH)
     return deployment(spec, USERMGMT_DEPLOYMENT, USERMGMT_LABELS, spec.usermgmt_replicas,
                       pod_spec([container], [init_db]), routing.usermgmt_pod_annotations(spec),
                       APP_SKIPS)
@@ -90,11 +86,8 @@ def notification(spec: AppSpec, version: str) -> dict:
         {"name": "AWS_MAIL_SERVER_FROM_ADDRESS", "value": spec.smtp_from_address},
         *xray_env(spec, TRACING_NAMES[version]),
     ]
-    container = java_container(
-        NOTIFICATION_CONTAINER, spec.image(version), NOTIFICATION_PORT, env,
-        readiness=http_probe(NOTIFICATION_HEALTH_PATH, NOTIFICATION_PORT,
-                             initial_delay=PROBE_INITIAL_DELAY),
-        liveness=tcp_probe(NOTIFICATION_PORT, initial_delay=PROBE_INITIAL_DELAY, failures=6))
+    container = java_container(NOTIFICATION_CONTAINER, spec.image(version), NOTIFICATION_PORT,
+                               env, NOTIFICATION_HEALTH_PATH)
     return deployment(spec, f"{version}-notification-microservice", labels,
                       spec.replicas(version), pod_spec([container]),
                       routing.pod_annotations(spec), APP_SKIPS)
