@@ -35,6 +35,9 @@ def test_istio_charts_are_pinned_from_the_istio_repository(program):
     assert values["resources"]["requests"] == {"cpu": "100m", "memory": "256Mi"}
     namespace = run.k8s("Namespace", "canary")
     assert namespace.get("metadata.labels")["istio-injection"] == "enabled"
+    # the ALB readiness gates work with sidecars too (the webhooks mutate independently)
+    assert namespace.get("metadata.labels")["elbv2.k8s.aws/pod-readiness-gate-inject"] == \
+        "enabled"
 
 
 @pytest.mark.parametrize(("weight", "v1", "v2"), [("10", 90, 10), ("37", 63, 37),

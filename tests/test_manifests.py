@@ -27,7 +27,7 @@ def make_spec(**overrides: Any) -> AppSpec:
         usermgmt_image="stacksimplify/kube-usermanagement-microservice:3.0.0-AWS-XRay-MySQLDB",
         notification_v1_image="stacksimplify/kube-notifications-microservice:3.0.0-AWS-XRay",
         notification_v2_image="stacksimplify/kube-notifications-microservice:4.0.0-AWS-XRay",
-        usermgmt_replicas=1, v1_replicas=2, v2_replicas=2,
+        usermgmt_replicas=1, notification_replicas=4, v1_replicas=2, v2_replicas=2,
         region="eu-west-1", public_subnet_cidrs=("10.0.128.0/19", "10.0.160.0/19"),
         private_subnet_cidrs=("10.0.0.0/19", "10.0.32.0/19"),
         xray_address="xray-service.xray:2000", xray_namespace="xray",
@@ -92,9 +92,12 @@ def test_build_app_returns_objects_in_apply_order():
         ("Deployment", "usermgmt-microservice"),
         ("Deployment", "v1-notification-microservice"),
     ]
-    assert kinds[9:11] == [("Deployment", "v2-notification-microservice"),
-                           ("Ingress", "eks-microservices-demo-canary")]
-    assert {k for k, _ in kinds[11:]} == {"NetworkPolicy"}
+    assert kinds[9:12] == [("Deployment", "v2-notification-microservice"),
+                           # make_spec: 1 user-management pod (no budget), 4 notification pods
+                           ("PodDisruptionBudget", "v1-notification-microservice"),
+                           ("PodDisruptionBudget", "v2-notification-microservice")]
+    assert kinds[12] == ("Ingress", "eks-microservices-demo-canary")
+    assert {k for k, _ in kinds[13:]} == {"NetworkPolicy"}
 
 
 @pytest.mark.parametrize("objects", all_variants())
@@ -313,6 +316,25 @@ def test_a_weight_change_changes_only_replicas():
                for p in diff(a, b)}
     assert changed == {("v1-notification-microservice", "spec", "replicas"),
                        ("v2-notification-microservice", "spec", "replicas")}
+
+
+@pytest.mark.parametrize("istio", [False, True])
+def test_budgets_depend_on_the_pod_counts_asked_for_not_on_the_weight(istio):
+    def budgets(weight: int, v1: int, v2: int, replicas: int = 4) -> list[dict]:
+        return [o for o in build.build_app(make_spec(
+            istio=istio, canary_weight=weight, v1_replicas=v1, v2_replicas=v2,
+            notification_replicas=replicas, usermgmt_replicas=2))
+            if o["kind"] == "PodDisruptionBudget"]
+
+    everywhere = budgets(0, 4, 0)
+    assert [b["metadata"]["name"] for b in everywhere] == [
+        "usermgmt-microservice", "v1-notification-microservice", "v2-notification-microservice"]
+    assert everywhere == budgets(100, 0, 4) == budgets(75, 1, 3)
+    for pdb in everywhere:
+        assert pdb["spec"]["maxUnavailable"] == 1 and "minAvailable" not in pdb["spec"]
+    # one notification pod in all: no version can lose one and keep serving
+    assert [b["metadata"]["name"] for b in budgets(100, 0, 1, replicas=1)] == [
+        "usermgmt-microservice"]
 
 
 def test_with_istio_a_weight_change_changes_only_replicas_and_route_weights():

@@ -16,6 +16,11 @@ from components.addons.addon import Addon, AddonArgs, ClusterHandles, HelmChart
 
 CHART = HelmChart(chart="aws-load-balancer-controller", version="3.5.0",
                   repo="https://aws.github.io/eks-charts")
+# Namespace label that turns on the controller's pod readiness gates there: its pod webhook
+# (chart templates/webhook.yaml, mpod.elbv2.k8s.aws) selects namespaces by it and adds a gate to
+# each new pod behind an ip-target target group; the pod is ready only once the ALB finds it
+# healthy (controller docs/deploy/pod_readiness_gate.md at v3.5.0)
+READINESS_GATE_INJECT = {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
 POLICY_FILE = (Path(__file__).resolve().parent.parent / "policies"
                / "aws-load-balancer-controller-v3.5.0-iam_policy.json")
 

@@ -32,3 +32,15 @@ SES_SMTP_PORTS = (25, 587, 465, 2587, 2465)  # every port the SES SMTP endpoint 
 APP_PODS = {"matchExpressions": [{
     "key": "app", "operator": "In",
     "values": [USERMGMT_LABELS["app"], NOTIFICATION_LABELS["app"]]}]}
+
+
+def notification_labels(version: str) -> dict[str, str]:
+    """Pod labels of one version: the Service's app label plus the version the Deployment owns."""
+    if version not in VERSIONS:
+        raise ValueError(f"version must be one of {VERSIONS}, got {version!r}")
+    return {**NOTIFICATION_LABELS, "version": version}
+
+
+def notification_name(version: str) -> str:
+    """The Deployment (and budget) of one version."""
+    return f"{version}-notification-microservice"

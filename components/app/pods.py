@@ -87,7 +87,8 @@ def java_container(name: str, image: str, port: int, env: list[dict], health_pat
     }
 
 
-def pod_spec(containers: list[dict], init_containers: list[dict] | None = None) -> dict:
+def pod_spec(containers: list[dict], init_containers: list[dict] | None = None,
+             spread: list[dict] | None = None) -> dict:
     spec: dict[str, Any] = {
         "automountServiceAccountToken": False,  # the apps never call the Kubernetes API
         # the apps read explicit env; no <SERVICE>_PORT variables for every Service around
@@ -98,6 +99,8 @@ def pod_spec(containers: list[dict], init_containers: list[dict] | None = None) 
     if init_containers:
         spec["initContainers"] = init_containers
     spec["containers"] = containers
+    if spread:
+        spec["topologySpreadConstraints"] = spread
     spec["volumes"] = [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}]
     return spec
 

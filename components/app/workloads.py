@@ -7,13 +7,13 @@ a weight change rescales pods and never rolls them.
 from __future__ import annotations
 
 from components.app import routing
+from components.app.disruption import spread
 from components.app.names import (
     DB_SECRET,
     DB_SECRET_KEY,
     MYSQL_SERVICE,
     NOTIFICATION_CONTAINER,
     NOTIFICATION_HEALTH_PATH,
-    NOTIFICATION_LABELS,
     NOTIFICATION_PORT,
     NOTIFICATION_SERVICE,
     SMTP_SECRET,
@@ -24,7 +24,8 @@ from components.app.names import (
     USERMGMT_HEALTH_PATH,
     USERMGMT_LABELS,
     USERMGMT_PORT,
-    VERSIONS,
+    notification_labels,
+    notification_name,
 )
 from components.app.pods import (
     APP_SKIPS,
@@ -65,15 +66,8 @@ def usermgmt(spec: AppSpec) -> dict:
     container = java_container(USERMGMT_CONTAINER, spec.usermgmt_image, USERMGMT_PORT, env,
                                USERMGMT_HEALTH_PATH)
     return deployment(spec, USERMGMT_DEPLOYMENT, USERMGMT_LABELS, spec.usermgmt_replicas,
-                      pod_spec([container], [init_db]), routing.usermgmt_pod_annotations(spec),
-                      APP_SKIPS)
-
-
-def notification_labels(version: str) -> dict[str, str]:
-    """Pod labels of one version: the Service's app label plus the version the Deployment owns."""
-    if version not in VERSIONS:
-        raise ValueError(f"version must be one of {VERSIONS}, got {version!r}")
-    return {**NOTIFICATION_LABELS, "version": version}
+                      pod_spec([container], [init_db], spread(USERMGMT_LABELS)),
+                      routing.usermgmt_pod_annotations(spec), APP_SKIPS)
 
 
 def notification(spec: AppSpec, version: str) -> dict:
@@ -88,6 +82,6 @@ def notification(spec: AppSpec, version: str) -> dict:
     ]
     container = java_container(NOTIFICATION_CONTAINER, spec.image(version), NOTIFICATION_PORT,
                                env, NOTIFICATION_HEALTH_PATH)
-    return deployment(spec, f"{version}-notification-microservice", labels,
+    return deployment(spec, notification_name(version), labels,
                       spec.replicas(version), pod_spec([container]),
                       routing.pod_annotations(spec), APP_SKIPS)
