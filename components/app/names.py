@@ -13,8 +13,10 @@ NOTIFICATION_CONTAINER = "notification-service"
 NOTIFICATION_LABELS = {"app": "notification-restapp"}
 NOTIFICATION_PORT = 8096
 NOTIFICATION_SERVICE = "notification-clusterip-service"
-# The course names no probe for notification; GET /notification/health-status is the
-# notification app's own health endpoint (its NotificationController, X-Ray versions included).
+# The course's manifests give notification no probe; GET /notification/health-status is the
+# app's own health endpoint, a constant answer (course repository
+# stacksimplify/aws-eks-kubernetes-masterclass, others/code/springboot-kubernetes/
+# 03-notifications-service, NotificationController).
 NOTIFICATION_HEALTH_PATH = "/notification/health-status"
 VERSIONS = ("v1", "v2")
 TRACING_NAMES = {"v1": "V1-Notification-Microservice", "v2": "V2-Notification-Microservice"}
