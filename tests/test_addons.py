@@ -79,6 +79,9 @@ def test_load_balancer_controller_release(run):
     assert values["region"] == "us-east-1"
     assert values["vpcId"] == "vpc-network-vpc"
     assert values["keepTLSSecret"] is True and values["replicaCount"] == 2
+    # chart 3.5.0 templates/pdb.yaml renders a PodDisruptionBudget only when this is set (and
+    # replicaCount > 1): a node drain then evicts one controller pod at a time
+    assert values["podDisruptionBudget"] == {"maxUnavailable": 1}
     role = role_for(run, "kube-system", "aws-load-balancer-controller")
     assert values["serviceAccount"] == {
         "create": True, "name": "aws-load-balancer-controller",
@@ -178,6 +181,14 @@ def test_xray_daemon(run):
     assert attached_managed(run, role) == {
         "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"}
     assert run.outputs["xrayDaemonAddress"] == f"xray-service.{namespace}:2000"
+
+
+def test_xray_daemonset_waits_for_its_service_account(run):
+    # the pods must find the role annotation (IRSA) when they are created, or they run
+    # without AWS credentials
+    daemonset = run.k8s("DaemonSet", "xray-daemon")
+    account = run.k8s("ServiceAccount", "xray-daemon")
+    assert account.urn in daemonset.dependencies
 
 
 def test_every_kubernetes_object_uses_the_cluster_provider(run):

@@ -66,7 +66,7 @@ def test_notification_service_selects_both_versions(run):
 
 def test_usermgmt_deployment(run):
     dep = deployment(run, "usermgmt-microservice")
-    assert dep.get("spec.replicas") == 1
+    assert dep.get("spec.replicas") == 2
     main = container(dep)
     env = env_of(main)
     assert env["DB_HOSTNAME"] == "mysql" and env["DB_PORT"] == "3306"
@@ -188,6 +188,49 @@ def test_every_app_object_waits_for_the_controller(run):
             assert run.depends_on(resource, controller), resource.name
 
 
+
+
+def budget(run, name):
+    return run.k8s("PodDisruptionBudget", name)
+
+
+def test_usermgmt_runs_two_pods_spread_over_zones_with_a_budget(run):
+    dep = deployment(run, "usermgmt-microservice")
+    assert dep.get("spec.replicas") == 2
+    selector = dep.get("spec.selector")
+    spread = {c["topologyKey"]: c for c in dep.get("spec.template.spec.topologySpreadConstraints")}
+    zone = spread["topology.kubernetes.io/zone"]
+    # preferred, not required: with two nodes in two zones a drained node's pod must be able
+    # to go to the other zone, which DoNotSchedule (maxSkew 1) would refuse
+    assert (zone["maxSkew"], zone["whenUnsatisfiable"]) == (1, "ScheduleAnyway")
+    assert zone["labelSelector"] == selector
+    pdb = budget(run, "usermgmt-microservice")
+    assert pdb.get("spec.maxUnavailable") == 1 and "minAvailable" not in pdb.inputs["spec"]
+    assert pdb.get("spec.selector") == selector
+    assert pdb.get("spec.unhealthyPodEvictionPolicy") == "AlwaysAllow"
+    assert pdb.get("metadata.namespace") == "canary"
+
+
+def test_each_notification_version_has_a_budget(run):
+    for version in ("v1", "v2"):
+        dep = deployment(run, f"{version}-notification-microservice")
+        pdb = budget(run, f"{version}-notification-microservice")
+        assert pdb.get("spec.maxUnavailable") == 1
+        assert pdb.get("spec.selector") == dep.get("spec.selector")
+
+
+def test_no_budget_where_a_deployment_can_run_only_one_pod(program):
+    run = program({"usermgmtReplicas": "1", "notificationReplicas": "1"})
+    assert run.error is None, run.error
+    assert [r for r in run.k8s_objects() if r.inputs["kind"] == "PodDisruptionBudget"] == []
+
+
+def test_the_app_namespace_injects_alb_readiness_gates(run):
+    # the load balancer controller's pod webhook then adds a readiness gate to user-management
+    # pods: a rollout never removes the last target the ALB finds healthy
+    labels = run.k8s("Namespace", "canary").get("metadata.labels")
+    assert labels["elbv2.k8s.aws/pod-readiness-gate-inject"] == "enabled"
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
 def changed(before, after) -> dict[str, list[str]]:

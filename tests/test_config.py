@@ -33,6 +33,8 @@ def test_defaults_are_the_course_demo():
     assert cfg.db_engine_version.startswith("8.4")
     assert cfg.db_skip_final_snapshot is False
     assert cfg.name_prefix == "eks-canary-dev"
+    # two user-management pods (in two zones): a node drain or a zone outage keeps one serving
+    assert cfg.usermgmt_replicas == 2
 
 
 @pytest.mark.parametrize("value", ["-1", "101", "abc", "50.5", "", "1e2"])

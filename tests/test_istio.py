@@ -27,9 +27,17 @@ def test_istio_charts_are_pinned_from_the_istio_repository(program):
             "https://blob.istio.io/istio-release/charts"
         assert release.inputs["namespace"] == "istio-system"
     assert run.depends_on(istiod, base)
-    assert istiod.inputs["values"]["pilot"]["env"]["ENABLE_NATIVE_SIDECARS"] == "true"
+    values = istiod.inputs["values"]
+    # the chart's own keys (istio-discovery values.yaml, deployment.yaml), not the legacy
+    # `pilot.*` copy of zzy_descope_legacy.yaml
+    assert "pilot" not in values
+    assert values["env"]["ENABLE_NATIVE_SIDECARS"] == "true"
+    assert values["resources"]["requests"] == {"cpu": "100m", "memory": "256Mi"}
     namespace = run.k8s("Namespace", "canary")
     assert namespace.get("metadata.labels")["istio-injection"] == "enabled"
+    # the ALB readiness gates work with sidecars too (the webhooks mutate independently)
+    assert namespace.get("metadata.labels")["elbv2.k8s.aws/pod-readiness-gate-inject"] == \
+        "enabled"
 
 
 @pytest.mark.parametrize(("weight", "v1", "v2"), [("10", 90, 10), ("37", 63, 37),

@@ -17,6 +17,8 @@ from components.app.spec import AppSpec
 from components.k8s import checkov
 from tests.util import diff, env_of
 
+JAVA_OPTS = ("-Xmx512m -XX:MaxMetaspaceSize=192m -XX:ReservedCodeCacheSize=64m "
+             "-XX:MaxDirectMemorySize=64m -XX:+ExitOnOutOfMemoryError")
 CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
 
 
@@ -26,7 +28,7 @@ def make_spec(**overrides: Any) -> AppSpec:
         usermgmt_image="stacksimplify/kube-usermanagement-microservice:3.0.0-AWS-XRay-MySQLDB",
         notification_v1_image="stacksimplify/kube-notifications-microservice:3.0.0-AWS-XRay",
         notification_v2_image="stacksimplify/kube-notifications-microservice:4.0.0-AWS-XRay",
-        usermgmt_replicas=1, v1_replicas=2, v2_replicas=2,
+        usermgmt_replicas=1, notification_replicas=4, v1_replicas=2, v2_replicas=2,
         region="eu-west-1", public_subnet_cidrs=("10.0.128.0/19", "10.0.160.0/19"),
         private_subnet_cidrs=("10.0.0.0/19", "10.0.32.0/19"),
         xray_address="xray-service.xray:2000", xray_namespace="xray",
@@ -94,9 +96,12 @@ def test_build_app_returns_objects_in_apply_order():
         ("Deployment", "usermgmt-microservice"),
         ("Deployment", "v1-notification-microservice"),
     ]
-    assert kinds[9:11] == [("Deployment", "v2-notification-microservice"),
-                           ("Ingress", "eks-microservices-demo-canary")]
-    assert {k for k, _ in kinds[11:]} == {"NetworkPolicy"}
+    assert kinds[9:12] == [("Deployment", "v2-notification-microservice"),
+                           # make_spec: 1 user-management pod (no budget), 4 notification pods
+                           ("PodDisruptionBudget", "v1-notification-microservice"),
+                           ("PodDisruptionBudget", "v2-notification-microservice")]
+    assert kinds[12] == ("Ingress", "eks-microservices-demo-canary")
+    assert {k for k, _ in kinds[13:]} == {"NetworkPolicy"}
 
 
 @pytest.mark.parametrize("objects", all_variants())
@@ -165,12 +170,12 @@ def test_usermgmt_deployment_as_the_course():
         "AWS_XRAY_TRACING_NAME": "User-Management-Microservice",
         "AWS_XRAY_DAEMON_ADDRESS": "xray-service.xray:2000",
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "JAVA_OPTS": JAVA_OPTS,
     }
     assert container["readinessProbe"]["httpGet"] == {"path": "/usermgmt/health-status",
                                                       "port": 8095}
+    assert container["startupProbe"]["httpGet"] == container["readinessProbe"]["httpGet"]
     assert container["livenessProbe"]["tcpSocket"] == {"port": 8095}
-    assert container["readinessProbe"]["initialDelaySeconds"] == 60
-    assert container["livenessProbe"]["initialDelaySeconds"] == 60
     (init,) = pod["initContainers"]
     assert init["name"] == "init-db" and init["image"] == "busybox:1.37.0"
     assert init["command"] == [
@@ -205,6 +210,7 @@ def test_notification_deployments_as_the_course(version, image, tracing):
         "AWS_XRAY_TRACING_NAME": tracing,
         "AWS_XRAY_DAEMON_ADDRESS": "xray-service.xray:2000",
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "JAVA_OPTS": JAVA_OPTS,
     }
     assert container["readinessProbe"]["httpGet"] == {"path": "/notification/health-status",
                                                       "port": 8096}
@@ -319,6 +325,25 @@ def test_a_weight_change_changes_only_replicas():
                for p in diff(a, b)}
     assert changed == {("v1-notification-microservice", "spec", "replicas"),
                        ("v2-notification-microservice", "spec", "replicas")}
+
+
+@pytest.mark.parametrize("istio", [False, True])
+def test_budgets_depend_on_the_pod_counts_asked_for_not_on_the_weight(istio):
+    def budgets(weight: int, v1: int, v2: int, replicas: int = 4) -> list[dict]:
+        return [o for o in build.build_app(make_spec(
+            istio=istio, canary_weight=weight, v1_replicas=v1, v2_replicas=v2,
+            notification_replicas=replicas, usermgmt_replicas=2))
+            if o["kind"] == "PodDisruptionBudget"]
+
+    everywhere = budgets(0, 4, 0)
+    assert [b["metadata"]["name"] for b in everywhere] == [
+        "usermgmt-microservice", "v1-notification-microservice", "v2-notification-microservice"]
+    assert everywhere == budgets(100, 0, 4) == budgets(75, 1, 3)
+    for pdb in everywhere:
+        assert pdb["spec"]["maxUnavailable"] == 1 and "minAvailable" not in pdb["spec"]
+    # one notification pod in all: no version can lose one and keep serving
+    assert [b["metadata"]["name"] for b in budgets(100, 0, 1, replicas=1)] == [
+        "usermgmt-microservice"]
 
 
 def test_with_istio_a_weight_change_changes_only_replicas_and_route_weights():

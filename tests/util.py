@@ -23,3 +23,38 @@ def diff(a: Any, b: Any, path: tuple = ()) -> list[tuple]:
 def env_of(container: dict) -> dict[str, Any]:
     """A container's env as name -> value (or valueFrom)."""
     return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+
+
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "k": 10**3, "M": 10**6, "G": 10**9}
+_JVM = {"k": 2**10, "m": 2**20, "g": 2**30}
+
+
+def quantity_bytes(quantity: str) -> int:
+    """A Kubernetes memory quantity ("1Gi", "768Mi", "500M", "1048576") in bytes."""
+    for suffix, factor in sorted(_BINARY.items(), key=lambda kv: -len(kv[0])):
+        if quantity.endswith(suffix):
+            return int(quantity[: -len(suffix)]) * factor
+    return int(quantity)
+
+
+def jvm_bytes(size: str) -> int:
+    """A JVM size argument ("512m", "1g", "65536k", "1048576") in bytes."""
+    suffix = size[-1].lower()
+    return int(size[:-1]) * _JVM[suffix] if suffix in _JVM else int(size)
+
+
+def jvm_flags(java_opts: str) -> dict[str, str]:
+    """JAVA_OPTS as flag -> value: -Xmx512m -> {"-Xmx": "512m"}, -XX:Name=v -> {"Name": "v"},
+    -XX:+Flag -> {"Flag": "+"}."""
+    flags: dict[str, str] = {}
+    for word in java_opts.split():
+        if word.startswith("-Xmx") or word.startswith("-Xss") or word.startswith("-Xms"):
+            flags[word[:4]] = word[4:]
+        elif word.startswith("-XX:+") or word.startswith("-XX:-"):
+            flags[word[5:]] = word[4]
+        elif word.startswith("-XX:") and "=" in word:
+            name, _, value = word[4:].partition("=")
+            flags[name] = value
+        else:
+            flags[word] = ""
+    return flags

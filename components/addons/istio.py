@@ -3,7 +3,7 @@
 Version 1.31.1, whose support matrix covers Kubernetes 1.32-1.36. Its charts come from Istio's
 chart repository at https://blob.istio.io/istio-release/charts: Istio moved its releases off the
 Google Cloud bucket (istio-release.storage.googleapis.com), which does not carry 1.31 and is
-removed in December 2026 (istio.io blog, "Retirement of the GCP-hosted release artifacts").
+removed in December 2026 (istio.io blog, 2026-08-21, "An update on our move to AWS").
 
 Native sidecars are set on explicitly (the default "auto" turns them on for kubelets >= 1.33):
 istio-proxy then runs as a restartable init container, started before the app's own init
@@ -36,10 +36,13 @@ class IstioProps:
 
 
 def istiod_values(props: IstioProps) -> dict:
+    """The chart's own top-level keys (istio-discovery 1.31 values.yaml; deployment.yaml reads
+    `.Values.env` and `.Values.resources`), not `pilot.*`, which only the chart's legacy copy
+    step (zzy_descope_legacy.yaml) moves there."""
     return {
         "global": {"hub": props.hub, "tag": props.version},
-        "pilot": {"env": {"ENABLE_NATIVE_SIDECARS": "true"},
-                  "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}}},
+        "env": {"ENABLE_NATIVE_SIDECARS": "true"},
+        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}},
         "meshConfig": {"outboundTrafficPolicy": {"mode": "ALLOW_ANY"}},
     }
 

@@ -16,6 +16,11 @@ from components.addons.addon import Addon, AddonArgs, ClusterHandles, HelmChart
 
 CHART = HelmChart(chart="aws-load-balancer-controller", version="3.5.0",
                   repo="https://aws.github.io/eks-charts")
+# Namespace label that turns on the controller's pod readiness gates there: its pod webhook
+# (chart templates/webhook.yaml, mpod.elbv2.k8s.aws) selects namespaces by it and adds a gate to
+# each new pod behind an ip-target target group; the pod is ready only once the ALB finds it
+# healthy (controller docs/deploy/pod_readiness_gate.md at v3.5.0)
+READINESS_GATE_INJECT = {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
 POLICY_FILE = (Path(__file__).resolve().parent.parent / "policies"
                / "aws-load-balancer-controller-v3.5.0-iam_policy.json")
 
@@ -23,7 +28,10 @@ POLICY_FILE = (Path(__file__).resolve().parent.parent / "policies"
 @dataclass(frozen=True)
 class LoadBalancerControllerProps:
     """Defaults: kube-system, the chart's service account name, two replicas (the chart's
-    default, so a node drain never leaves the admission webhook without an endpoint)."""
+    default, spread over nodes by the chart's preferred pod anti-affinity) with a
+    PodDisruptionBudget of one unavailable pod, so a node drain evicts them one at a time and
+    the admission webhooks always keep an endpoint. Replicas alone do not do that: a drain
+    may evict both at once when no budget exists, and the chart makes none by default."""
 
     namespace: str = "kube-system"
     service_account: str = "aws-load-balancer-controller"
@@ -39,6 +47,8 @@ def chart_values(cluster: ClusterHandles, props: LoadBalancerControllerProps) ->
         "region": cluster.region,
         "vpcId": cluster.vpc_id,
         "replicaCount": props.replicas,
+        # chart 3.5.0 templates/pdb.yaml: rendered only if this is set and replicaCount > 1
+        "podDisruptionBudget": {"maxUnavailable": 1},
         # reuse the webhook's certificate on upgrades instead of regenerating it each time
         "keepTLSSecret": True,
         # the Service mutating webhook (failurePolicy Fail) only serves `type: LoadBalancer`

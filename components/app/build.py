@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from components.app import routing
+from components.app.disruption import budgets
 from components.app.ingress import ingress
 from components.app.names import VERSIONS
 from components.app.network_policies import network_policies
@@ -27,6 +28,7 @@ def build_app(spec: AppSpec) -> list[dict]:
         usermgmt_service(spec),
         usermgmt(spec),
         *(notification(spec, version) for version in VERSIONS),
+        *budgets(spec),
         ingress(spec),
         *network_policies(spec),
         *routing.routing_objects(spec),

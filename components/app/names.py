@@ -13,8 +13,10 @@ NOTIFICATION_CONTAINER = "notification-service"
 NOTIFICATION_LABELS = {"app": "notification-restapp"}
 NOTIFICATION_PORT = 8096
 NOTIFICATION_SERVICE = "notification-clusterip-service"
-# The course names no probe for notification; GET /notification/health-status is the
-# notification app's own health endpoint (its NotificationController, X-Ray versions included).
+# The course's manifests give notification no probe; GET /notification/health-status is the
+# app's own health endpoint, a constant answer (course repository
+# stacksimplify/aws-eks-kubernetes-masterclass, others/code/springboot-kubernetes/
+# 03-notifications-service, NotificationController).
 NOTIFICATION_HEALTH_PATH = "/notification/health-status"
 VERSIONS = ("v1", "v2")
 TRACING_NAMES = {"v1": "V1-Notification-Microservice", "v2": "V2-Notification-Microservice"}
@@ -32,3 +34,15 @@ SES_SMTP_PORTS = (25, 587, 465, 2587, 2465)  # every port the SES SMTP endpoint 
 APP_PODS = {"matchExpressions": [{
     "key": "app", "operator": "In",
     "values": [USERMGMT_LABELS["app"], NOTIFICATION_LABELS["app"]]}]}
+
+
+def notification_labels(version: str) -> dict[str, str]:
+    """Pod labels of one version: the Service's app label plus the version the Deployment owns."""
+    if version not in VERSIONS:
+        raise ValueError(f"version must be one of {VERSIONS}, got {version!r}")
+    return {**NOTIFICATION_LABELS, "version": version}
+
+
+def notification_name(version: str) -> str:
+    """The Deployment (and budget) of one version."""
+    return f"{version}-notification-microservice"

@@ -9,16 +9,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.app.jvm import JvmMemory
 from components.app.spec import AppSpec
 from components.k8s.checkov import SKIP_PULL_POLICY, checkov_skip_annotations
 from components.k8s.objects import PART_OF, metadata
-from components.k8s.pods import container_security_context, pod_security_context, resources
+from components.k8s.pods import (
+    container_security_context,
+    http_probe,
+    pod_security_context,
+    tcp_probe,
+)
 
 INIT_IMAGE = "busybox:1.37.0"
 # the pod keeps serving for PRE_STOP_SECONDS after it is marked terminating
 PRE_STOP_SECONDS = 15
 TERMINATION_GRACE_SECONDS = 45
-PROBE_INITIAL_DELAY = 60  # the course's; Spring Boot 2.1 takes tens of seconds to start
+# Spring Boot 2.1 takes tens of seconds to start (the course waits 60 s before probing). A
+# startup probe every STARTUP_PERIOD seconds, allowed STARTUP_FAILURES misses (5 minutes),
+# notices a started app within seconds; readiness and liveness only begin after it succeeds
+# (kubelet prober: readiness is then run at once), so they need no initial delay.
+STARTUP_PERIOD = 5
+STARTUP_FAILURES = 60
+JAVA_MEMORY = JvmMemory(limit_mib=1024)
 
 # reasons for the checkov checks the app's pods cannot pass by design
 SKIP_IMAGE_DIGEST = (
@@ -52,18 +64,22 @@ def _pre_stop() -> dict:
     return {"preStop": {"exec": {"command": ["/bin/sh", "-c", f"sleep {PRE_STOP_SECONDS}"]}}}
 
 
-def java_container(name: str, image: str, port: int, env: list[dict], readiness: dict,
-                   liveness: dict) -> dict:
-    """A course app container: JVM-sized resources, read-only root with a writable /tmp."""
+def java_container(name: str, image: str, port: int, env: list[dict], health_path: str,
+                   memory: JvmMemory = JAVA_MEMORY) -> dict:
+    """A course app container: the JVM bounded inside its memory limit (both from `memory`),
+    probed once started, read-only root with a writable /tmp."""
     return {
         "name": name,
         "image": image,
         "imagePullPolicy": "IfNotPresent",
         "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
-        "env": env,
-        "resources": resources("250m", "512Mi", "1", "1Gi"),
-        "readinessProbe": readiness,
-        "livenessProbe": liveness,
+        "env": [*env, {"name": "JAVA_OPTS", "value": memory.java_opts}],
+        "resources": memory.resources("250m", "1"),
+        "startupProbe": http_probe(health_path, port, initial_delay=0, period=STARTUP_PERIOD,
+                                   failures=STARTUP_FAILURES),
+        "readinessProbe": http_probe(health_path, port, initial_delay=0),
+        # the process answers on its port; a hung JVM is restarted after a minute
+        "livenessProbe": tcp_probe(port, initial_delay=0, failures=6),
         "lifecycle": _pre_stop(),
         "securityContext": container_security_context(),
         # Spring Boot's embedded Tomcat and the JVM write to java.io.tmpdir
@@ -71,7 +87,8 @@ def java_container(name: str, image: str, port: int, env: list[dict], readiness:
     }
 
 
-def pod_spec(containers: list[dict], init_containers: list[dict] | None = None) -> dict:
+def pod_spec(containers: list[dict], init_containers: list[dict] | None = None,
+             spread: list[dict] | None = None) -> dict:
     spec: dict[str, Any] = {
         "automountServiceAccountToken": False,  # the apps never call the Kubernetes API
         # the apps read explicit env; no <SERVICE>_PORT variables for every Service around
@@ -82,6 +99,8 @@ def pod_spec(containers: list[dict], init_containers: list[dict] | None = None) 
     if init_containers:
         spec["initContainers"] = init_containers
     spec["containers"] = containers
+    if spread:
+        spec["topologySpreadConstraints"] = spread
     spec["volumes"] = [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}]
     return spec
 

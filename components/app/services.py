@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.addons.load_balancer_controller import READINESS_GATE_INJECT
 from components.app import routing
 from components.app.names import (
     DB_SECRET,
@@ -26,8 +27,11 @@ from components.k8s.objects import metadata, namespace_object
 
 
 def namespace(spec: AppSpec) -> dict:
-    """The app's namespace, labelled as its canary strategy needs (see `routing`)."""
-    return namespace_object(spec.namespace, routing.namespace_labels(spec))
+    """The app's namespace, labelled as its canary strategy needs (see `routing`), and for the
+    load balancer controller's readiness gates: a user-management pod is ready only once the
+    ALB finds it healthy, so a rollout never removes the last healthy target."""
+    return namespace_object(spec.namespace,
+                            {**routing.namespace_labels(spec), **READINESS_GATE_INJECT})
 
 
 def secrets(spec: AppSpec) -> list[dict]:

@@ -28,6 +28,7 @@ class AppSpec:
     notification_v1_image: str
     notification_v2_image: str
     usermgmt_replicas: int
+    notification_replicas: int  # notificationReplicas: the pods the weight splits
     v1_replicas: int
     v2_replicas: int
     region: str  # for smtp-service: email-smtp.<region>.amazonaws.com
@@ -71,6 +72,7 @@ def app_spec(cfg: StackConfig, split: TrafficSplit, *, tracing: Endpoint,
         notification_v1_image=cfg.notification_v1_image,
         notification_v2_image=cfg.notification_v2_image,
         usermgmt_replicas=cfg.usermgmt_replicas,
+        notification_replicas=cfg.notification_replicas,
         v1_replicas=split.v1_replicas,
         v2_replicas=split.v2_replicas,
         region=cfg.region,

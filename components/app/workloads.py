@@ -7,13 +7,13 @@ a weight change rescales pods and never rolls them.
 from __future__ import annotations
 
 from components.app import routing
+from components.app.disruption import spread
 from components.app.names import (
     DB_SECRET,
     DB_SECRET_KEY,
     MYSQL_SERVICE,
     NOTIFICATION_CONTAINER,
     NOTIFICATION_HEALTH_PATH,
-    NOTIFICATION_LABELS,
     NOTIFICATION_PORT,
     NOTIFICATION_SERVICE,
     SMTP_SECRET,
@@ -24,12 +24,12 @@ from components.app.names import (
     USERMGMT_HEALTH_PATH,
     USERMGMT_LABELS,
     USERMGMT_PORT,
-    VERSIONS,
+    notification_labels,
+    notification_name,
 )
 from components.app.pods import (
     APP_SKIPS,
     INIT_IMAGE,
-    PROBE_INITIAL_DELAY,
     deployment,
     java_container,
     pod_spec,
@@ -38,7 +38,7 @@ from components.app.pods import (
 )
 from components.app.spec import AppSpec
 from components.course import DB_NAME, DB_USERNAME, MYSQL_PORT
-from components.k8s.pods import container_security_context, http_probe, resources, tcp_probe
+from components.k8s.pods import container_security_context, resources
 
 
 def usermgmt(spec: AppSpec) -> dict:
@@ -63,21 +63,11 @@ def usermgmt(spec: AppSpec) -> dict:
         "resources": resources("10m", "16Mi", "100m", "32Mi"),
         "securityContext": container_security_context(),
     }
-    container = java_container(
-        USERMGMT_CONTAINER, spec.usermgmt_image, USERMGMT_PORT, env,
-        readiness=http_probe(USERMGMT_HEALTH_PATH, USERMGMT_PORT,
-                             initial_delay=PROBE_INITIAL_DELAY),
-        liveness=tcp_probe(USERMGMT_PORT, initial_delay=PROBE_INITIAL_DELAY, failures=6))
+    container = java_container(USERMGMT_CONTAINER, spec.usermgmt_image, USERMGMT_PORT, env,
+                               USERMGMT_HEALTH_PATH)
     return deployment(spec, USERMGMT_DEPLOYMENT, USERMGMT_LABELS, spec.usermgmt_replicas,
-                      pod_spec([container], [init_db]), routing.usermgmt_pod_annotations(spec),
-                      APP_SKIPS)
-
-
-def notification_labels(version: str) -> dict[str, str]:
-    """Pod labels of one version: the Service's app label plus the version the Deployment owns."""
-    if version not in VERSIONS:
-        raise ValueError(f"version must be one of {VERSIONS}, got {version!r}")
-    return {**NOTIFICATION_LABELS, "version": version}
+                      pod_spec([container], [init_db], spread(USERMGMT_LABELS)),
+                      routing.usermgmt_pod_annotations(spec), APP_SKIPS)
 
 
 def notification(spec: AppSpec, version: str) -> dict:
@@ -90,11 +80,8 @@ def notification(spec: AppSpec, version: str) -> dict:
         {"name": "AWS_MAIL_SERVER_FROM_ADDRESS", "value": spec.smtp_from_address},
         *xray_env(spec, TRACING_NAMES[version]),
     ]
-    container = java_container(
-        NOTIFICATION_CONTAINER, spec.image(version), NOTIFICATION_PORT, env,
-        readiness=http_probe(NOTIFICATION_HEALTH_PATH, NOTIFICATION_PORT,
-                             initial_delay=PROBE_INITIAL_DELAY),
-        liveness=tcp_probe(NOTIFICATION_PORT, initial_delay=PROBE_INITIAL_DELAY, failures=6))
-    return deployment(spec, f"{version}-notification-microservice", labels,
+    container = java_container(NOTIFICATION_CONTAINER, spec.image(version), NOTIFICATION_PORT,
+                               env, NOTIFICATION_HEALTH_PATH)
+    return deployment(spec, notification_name(version), labels,
                       spec.replicas(version), pod_spec([container]),
                       routing.pod_annotations(spec), APP_SKIPS)
