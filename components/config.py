@@ -90,6 +90,15 @@ class StackConfig:
         """Prefix of every AWS name, so two stacks can share an account and region."""
         return f"{self.project}-{self.stack}"
 
+    @property
+    def lattice_name(self) -> str:
+        """The VPC Lattice service network's name, which is also its Gateway's (the AWS Gateway
+        API Controller binds a Gateway to the service network of the same name). `name_prefix`
+        in the characters a service network name allows (CreateServiceNetwork: a-z, 0-9 and
+        single hyphens inside, 3-63 characters); stack names may also hold upper case, `_`, `.`."""
+        name = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", self.name_prefix.lower()))
+        return name[:63].strip("-")
+
 
 def parse_config(
     raw: Mapping[str, str | None],

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-STRATEGIES = ("replicas", "istio")
+STRATEGIES = ("replicas", "istio", "lattice")
 
 # Pinned defaults: the images of the course this project reimplements (see README).
 USERMGMT_IMAGE = "stacksimplify/kube-usermanagement-microservice:3.0.0-AWS-XRay-MySQLDB"
@@ -34,8 +34,9 @@ KEYS: tuple[Key, ...] = (
     Key("notificationReplicas", "integer", 4,
         "Notification pods in total, split between V1 and V2 (>= 1)."),
     Key("canaryStrategy", "string", "replicas",
-        "How the split is made: 'replicas' (kube-proxy spreads over the V1/V2 pods) "
-        "or 'istio' (exact weights by an Istio VirtualService)."),
+        "How the split is made: 'replicas' (kube-proxy spreads over the V1/V2 pods), "
+        "'istio' (exact weights by an Istio VirtualService) or 'lattice' (exact weights by "
+        "a VPC Lattice service, from a Gateway API HTTPRoute)."),
     Key("domainName", "string", "",
         "Public hostname of the app. When set: HTTPS with an ACM certificate and a DNS record "
         "kept by ExternalDNS. Empty: HTTP on the load balancer's own hostname."),
