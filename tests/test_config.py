@@ -1,5 +1,7 @@
 """Config validation as a plain function, and the contract between config.py and Pulumi.yaml."""
 
+import re
+
 import pytest
 import yaml
 
@@ -98,8 +100,24 @@ def test_certificate_arn():
 
 def test_strategy():
     assert parse(canaryStrategy="istio").canary_strategy == "istio"
+    assert parse(canaryStrategy="lattice").canary_strategy == "lattice"
     [message] = problems(canaryStrategy="appmesh")
-    assert message.startswith("canaryStrategy:") and "'replicas' or 'istio'" in message
+    assert message.startswith("canaryStrategy:") and "'appmesh'" in message
+    assert "'replicas' or 'istio' or 'lattice'" in message
+
+
+@pytest.mark.parametrize(("stack", "name"), [
+    ("dev", "eks-canary-dev"),
+    ("Prod_EU.1", "eks-canary-prod-eu-1"),  # Pulumi stack names allow upper case, '_' and '.'
+    ("a--b_", "eks-canary-a-b"),
+    ("x" * 80, ("eks-canary-" + "x" * 80)[:63]),
+])
+def test_lattice_name_is_a_valid_service_network_name(stack, name):
+    cfg = parse_config({}, project="eks-canary", stack=stack, region="us-east-1")
+    assert cfg.lattice_name == name
+    # CreateServiceNetwork / AWS::VpcLattice::ServiceNetwork: 3-63 characters
+    assert re.fullmatch(r"(?!servicenetwork-)(?![-])(?!.*[-]$)(?!.*[-]{2})[a-z0-9-]{3,63}",
+                        cfg.lattice_name)
 
 
 def test_secrets_must_be_set_as_secrets_and_are_never_echoed():

@@ -30,7 +30,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.addons.addon import Addon, AddonArgs, ClusterHandles, HelmChart
-from components.k8s.objects import RESTRICTED
+from components.k8s.objects import RESTRICTED, namespace_object
 
 VERSION = "v2.1.3"
 CHART = HelmChart(
@@ -49,6 +49,7 @@ class GatewayApiControllerProps:
     election), info logs. The chart's pods meet the `restricted` Pod Security Standard."""
 
     namespace: str = "aws-application-networking-system"
+    namespace_labels: dict[str, str] = field(default_factory=lambda: dict(RESTRICTED))
     service_account: str = "gateway-api-controller"
     replicas: int = 2
     log_level: str = "info"
@@ -95,7 +96,7 @@ class GatewayApiController(pulumi.ComponentResource):
                       service_account=props.service_account,
                       policy_document=POLICY_FILE.read_text(),
                       chart=props.chart, values=chart_values(cluster, args.account_id, props),
-                      namespace_labels=RESTRICTED,
+                      namespace_labels=props.namespace_labels,
                       depends_on=[self.crds, *args.depends_on]),
             opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"roleArn": self.addon.role.arn})
@@ -104,6 +105,12 @@ class GatewayApiController(pulumi.ComponentResource):
     def installed(self) -> list[pulumi.Resource]:
         """What Gateway API objects wait for, and outlive on destroy: the CRDs, the controller."""
         return [self.crds, *self.addon.installed]
+
+
+def controller_objects(props: GatewayApiControllerProps) -> list[dict]:
+    """The add-on's own objects besides the chart (what `canaryctl render` writes): its
+    namespace, as `Addon` makes it."""
+    return [namespace_object(props.namespace, props.namespace_labels)]
 
 
 def account_id() -> pulumi.Output[str]:
