@@ -266,3 +266,16 @@ def test_lattice_service_name_fits_forty_characters():
     long = "eks-canary-" + "a" * 30 + "-b"
     name = routing_lattice.lattice_service_name(long)
     assert len(name) <= 40 and name.endswith("-notification") and "--" not in name
+
+
+def test_readme_documents_the_lattice_strategy():
+    from components.config_keys import KEYS
+    from tests.harness import ROOT
+    readme = (ROOT / "README.md").read_text()
+    [key] = [k for k in KEYS if k.name == "canaryStrategy"]
+    assert f"| `canaryStrategy` | string | `replicas` | " \
+           f"{key.description.replace(chr(39), '`')} |" in readme
+    assert "| | `replicas` (default, the course's) | `istio` | `lattice` |" in readme
+    for fact in ("v2.1.3", "v1.5.0", "com.amazonaws.<region>.vpc-lattice",
+                 "lattice-assigned-domain-name", "App Mesh"):
+        assert fact in readme, fact
