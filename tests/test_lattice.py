@@ -262,6 +262,14 @@ def test_route_weights_reject_out_of_range():
             routing_lattice.route_weights(bad)
 
 
+def test_domain_name_is_read_from_the_controllers_annotation():
+    meta = {"name": "notification", "annotations": {
+        "application-networking.k8s.aws/lattice-assigned-domain-name": "x.on.aws"}}
+    assert routing_lattice.domain_name(meta) == "x.on.aws"
+    with pytest.raises(ValueError, match="Gateway API Controller"):
+        routing_lattice.domain_name({"name": "notification"})
+
+
 def test_lattice_service_name_fits_forty_characters():
     long = "eks-canary-" + "a" * 30 + "-b"
     name = routing_lattice.lattice_service_name(long)

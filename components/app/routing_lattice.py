@@ -171,5 +171,11 @@ def notification_address(spec: AppSpec) -> tuple[Any, int]:
 
 
 def domain_name(route_metadata: dict) -> str:
-    """The Lattice DNS name in a route's (live) metadata, as the controller wrote it."""
-    return route_metadata["annotations"][DOMAIN_ANNOTATION]
+    """The Lattice DNS name in a route's (live) metadata, as the controller wrote it. Always
+    there once the route is created (`pulumi.com/waitFor`); a preview of an update sees it too,
+    as its server-side dry run returns the live object."""
+    name = (route_metadata.get("annotations") or {}).get(DOMAIN_ANNOTATION)
+    if not name:
+        raise ValueError(f"the HTTPRoute has no {DOMAIN_ANNOTATION} annotation: is the AWS "
+                         "Gateway API Controller running, and the service network there?")
+    return name
