@@ -6,16 +6,23 @@ import pulumi_aws as aws
 from components import canary
 from components.addons.addon import ClusterHandles
 from components.addons.external_dns import ExternalDnsProps, external_dns
+from components.addons.gateway_api_controller import (
+    GatewayApiController,
+    GatewayApiControllerArgs,
+    account_id,
+)
 from components.addons.istio import Istio
 from components.addons.load_balancer_controller import load_balancer_controller
 from components.addons.service_account_role import OidcTrust
 from components.addons.tracing import endpoint, tracing_backend
 from components.app.component import CanaryApp, CanaryAppArgs
+from components.app.names import NOTIFICATION_PORT
 from components.app.spec import app_spec
 from components.config import load_config
 from components.platform.certificate import Certificate, CertificateArgs
 from components.platform.cluster import Cluster, ClusterArgs
 from components.platform.database import Database, DatabaseArgs
+from components.platform.lattice_network import LatticeNetwork, LatticeNetworkArgs
 from components.platform.network import Network, NetworkArgs, eks_zones
 from components.tags import Tags
 
@@ -58,6 +65,11 @@ if cfg.domain_name and zone is not None and not cfg.certificate_arn:
     certificate_arn = Certificate("certificate", CertificateArgs(
         domain_name=cfg.domain_name, zone_id=zone.zone_id, tags=tags)).arn
 
+lattice_network = LatticeNetwork("lattice", LatticeNetworkArgs(
+    name=cfg.lattice_name, vpc_id=network.vpc_id,
+    security_group_id=cluster.cluster_security_group_id, target_port=NOTIFICATION_PORT,
+    region=cfg.region, tags=tags)) if cfg.canary_strategy == "lattice" else None
+
 # ---- add-ons
 handles = ClusterHandles(
     name=cluster.name, region=cfg.region, vpc_id=network.vpc_id,
@@ -69,15 +81,21 @@ dns = external_dns(handles, ExternalDnsProps(
 )) if zone_name and zone is not None else None
 tracing = tracing_backend(cfg.tracing, handles)
 istio = Istio("istio", handles) if cfg.canary_strategy == "istio" else None
+gateway_api = GatewayApiController("gateway-api-controller", handles, GatewayApiControllerArgs(
+    account_id=account_id(), depends_on=[lattice_network],
+)) if lattice_network is not None else None
 
 # ---- the canary app
 app = CanaryApp("app", CanaryAppArgs(
     spec=app_spec(cfg, split, tracing=endpoint(cfg.tracing),
                   db_address=database.address, db_password=database.password,
-                  certificate_arn=certificate_arn),
+                  certificate_arn=certificate_arn,
+                  lattice_cidrs=lattice_network.cidrs if lattice_network is not None else ()),
     provider=cluster.provider,
     depends_on=[*lb_controller.installed, *tracing.addon.installed,
-                *([istio.istiod] if istio is not None else [])],
+                *([istio.istiod] if istio is not None else []),
+                *([*gateway_api.installed, lattice_network]
+                  if gateway_api is not None and lattice_network is not None else [])],
     external_dns=dns.installed if dns is not None else []))
 
 # ---- outputs

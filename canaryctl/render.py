@@ -4,7 +4,9 @@ For review and for offline validation (kubernetes-validate, checkov), without AW
 Pulumi CLI. It calls the same builders the program registers (`app_spec` + `build_app`,
 `tracing_objects`: the X-Ray daemon or the OpenTelemetry collector, as `tracing` says); values
 that exist only after deployment are clearly marked placeholders.
-Helm charts (load balancer controller, ExternalDNS, Istio) are not rendered.
+Helm charts (load balancer controller, ExternalDNS, Istio, the Gateway API controller) and the
+Gateway API CRDs are not rendered; with canaryStrategy=lattice the routing objects (GatewayClass,
+Gateway, Services, TargetGroupPolicies, HTTPRoute) are.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from typing import Any
 import yaml
 
 from canaryctl.stackfiles import project, stack_config
+from components.addons.gateway_api_controller import GatewayApiControllerProps, controller_objects
 from components.addons.tracing import endpoint, tracing_objects
 from components.app.build import build_app
+from components.app.routing_lattice import DOCUMENTED_CIDRS
 from components.app.spec import app_spec
 from components.canary import plan_split
 from components.config import StackConfig, parse_config
@@ -40,6 +44,10 @@ class CloudValues:
     smtp_password: Any = "PLACEHOLDER-secret-smtp-password"
     certificate_arn: Any = "arn:aws:acm:PLACEHOLDER:000000000000:certificate/PLACEHOLDER"
     xray_role_arn: Any = "arn:aws:iam::000000000000:role/PLACEHOLDER-tracing"
+    # canaryStrategy=lattice: the DNS name the controller gives the route, and the entries of
+    # the region's VPC Lattice prefix list (the user guide's documented link-local range)
+    lattice_domain_name: Any = "PLACEHOLDER-notification.vpc-lattice-svcs.invalid"
+    lattice_cidrs: Any = DOCUMENTED_CIDRS
 
 
 def load(stack: str, overrides: dict[str, str] | None = None) -> StackConfig:
@@ -57,10 +65,15 @@ def render_objects(cfg: StackConfig, cloud: CloudValues = CloudValues()) -> dict
     certificate = cfg.certificate_arn or (cloud.certificate_arn if cfg.domain_name else None)
     spec = app_spec(cfg, split, tracing=endpoint(cfg.tracing), db_address=cloud.db_address,
                     db_password=cloud.db_password, certificate_arn=certificate,
-                    smtp_username=cloud.smtp_username, smtp_password=cloud.smtp_password)
+                    smtp_username=cloud.smtp_username, smtp_password=cloud.smtp_password,
+                    lattice_cidrs=cloud.lattice_cidrs,
+                    notification_host=cloud.lattice_domain_name)
     # one folder for either backend, so a re-render after switching leaves no stale objects
-    return {"app": build_app(spec),
-            "tracing": tracing_objects(cfg.tracing, cfg.region, cloud.xray_role_arn)}
+    objects = {"app": build_app(spec),
+               "tracing": tracing_objects(cfg.tracing, cfg.region, cloud.xray_role_arn)}
+    if cfg.canary_strategy == "lattice":
+        objects["gateway-api-controller"] = controller_objects(GatewayApiControllerProps())
+    return objects
 
 
 def write(objects: dict[str, list[dict]], out: Path, kubernetes_version: str) -> list[Path]:

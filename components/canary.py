@@ -1,12 +1,14 @@
 """The canary split, as pure functions: canaryWeight and notificationReplicas in, pods out.
 
-Two strategies:
+Three strategies:
 
 - `replicas` (the course's): one ClusterIP Service selects the pods of both versions and
   kube-proxy spreads connections over them, so the share of V2 *is* V2's share of the pods.
   The split moves in steps of 100/N percent; the weight actually served is reported.
 - `istio`: an Istio VirtualService sends exactly `canaryWeight` percent to V2 whatever the pod
   counts; capacity follows traffic, each version getting ceil(N * share) pods.
+- `lattice`: a VPC Lattice service (made from a Gateway API HTTPRoute) weighs its two target
+  groups exactly; capacity follows traffic as with Istio.
 """
 
 from __future__ import annotations
@@ -59,18 +61,31 @@ def replica_split(weight: int, replicas: int) -> TrafficSplit:
     return TrafficSplit("replicas", weight, replicas - v2, v2, _percent(100 * v2 / replicas))
 
 
-def istio_split(weight: int, replicas: int) -> TrafficSplit:
-    """Exact weights from the mesh; each version runs ceil(N * share) pods, none at share 0."""
+def exact_split(strategy: str, weight: int, replicas: int) -> TrafficSplit:
+    """Exact weights from the routing layer; each version runs ceil(N * share) pods, none at
+    share 0, so each has the capacity for its share of the calls."""
     _check(weight, replicas)
     v2 = math.ceil(replicas * weight / 100)
     v1 = math.ceil(replicas * (100 - weight) / 100)
-    return TrafficSplit("istio", weight, v1, v2, weight)
+    return TrafficSplit(strategy, weight, v1, v2, weight)
+
+
+def istio_split(weight: int, replicas: int) -> TrafficSplit:
+    """Exact weights from the mesh (an Istio VirtualService)."""
+    return exact_split("istio", weight, replicas)
+
+
+def lattice_split(weight: int, replicas: int) -> TrafficSplit:
+    """Exact weights from VPC Lattice (the listener rule's two weighted target groups)."""
+    return exact_split("lattice", weight, replicas)
 
 
 def plan_split(strategy: str, weight: int, replicas: int) -> TrafficSplit:
-    """The split for a strategy name ('replicas' or 'istio')."""
+    """The split for a strategy name ('replicas', 'istio' or 'lattice')."""
     if strategy == "istio":
         return istio_split(weight, replicas)
+    if strategy == "lattice":
+        return lattice_split(weight, replicas)
     if strategy == "replicas":
         return replica_split(weight, replicas)
     raise ValueError(f"unknown canary strategy {strategy!r}")
@@ -91,7 +106,8 @@ def inexact_warning(split: TrafficSplit) -> str | None:
         f"canaryWeight {split.requested_weight} cannot be served exactly with "
         f"notificationReplicas {replicas}: V1/V2 run {split.v1_replicas}/{split.v2_replicas} "
         f"pods, so V2 gets {split.effective_weight}% of calls. notificationReplicas {exact} "
-        f"(or a multiple) would make it exact; canaryStrategy istio makes any weight exact."
+        f"(or a multiple) would make it exact; canaryStrategy istio or lattice makes any weight "
+        f"exact."
     )
 
 

@@ -102,6 +102,12 @@ class StackConfig:
         """Prefix of every AWS name, so two stacks can share an account and region."""
         return self.names.prefix
 
+    @property
+    def lattice_name(self) -> str:
+        """The VPC Lattice service network's name, which is also its Gateway's (the AWS Gateway
+        API Controller binds a Gateway to the service network of the same name)."""
+        return self.names.service_network
+
 
 def _addon_versions(r: Reader, k8s_version: str | None) -> AddonVersions | None:
     """The pinned add-on versions of the Kubernetes version, each overridable by config."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-STRATEGIES = ("replicas", "istio")
+STRATEGIES = ("replicas", "istio", "lattice")
 # what receives the apps' X-Ray segments at xray-service.xray:2000 (components/addons/tracing.py)
 TRACING_MODES = ("xray-daemon", "otel")
 
@@ -36,8 +36,9 @@ KEYS: tuple[Key, ...] = (
     Key("notificationReplicas", "integer", 4,
         "Notification pods in total, split between V1 and V2 (>= 1)."),
     Key("canaryStrategy", "string", "replicas",
-        "How the split is made: 'replicas' (kube-proxy spreads over the V1/V2 pods) "
-        "or 'istio' (exact weights by an Istio VirtualService)."),
+        "How the split is made: 'replicas' (kube-proxy spreads over the V1/V2 pods), "
+        "'istio' (exact weights by an Istio VirtualService) or 'lattice' (exact weights by "
+        "a VPC Lattice service, from a Gateway API HTTPRoute)."),
     Key("tracing", "string", "xray-daemon",
         "What receives the apps' X-Ray segments at xray-service.xray:2000: 'xray-daemon' (the "
         "AWS X-Ray daemon; AWS ends its support on 2027-02-25) or 'otel' (an OpenTelemetry "

@@ -7,7 +7,8 @@ Pulumi allows `_`, `.` and upper case in stack names; AWS names do not, and have
 - ALB names: at most 32 letters, digits and hyphens, no `-` at either end
   (ELBv2 CreateLoadBalancer);
 - EKS cluster names: at most 100 of `[0-9A-Za-z][A-Za-z0-9-_]*` (EKS CreateCluster);
-- IAM role names: at most 64 of `[\\w+=,.@-]` (IAM CreateRole).
+- IAM role names: at most 64 of `[\\w+=,.@-]` (IAM CreateRole);
+- VPC Lattice service networks 63 and services 40 of a-z, 0-9 and inner single hyphens.
 
 The rule: the stack name in lower case with every other character as `-` (single hyphens); if
 that changed the name, a short hash of the original is appended, so `My_Stack` and `my-stack`
@@ -27,6 +28,8 @@ RDS_MAX = 63
 ALB_MAX = 32
 EKS_CLUSTER_MAX = 100
 IAM_ROLE_MAX = 64
+LATTICE_NETWORK_MAX = 63
+LATTICE_SERVICE_MAX = 40  # VPC Lattice CreateService: 3-40 of a-z, 0-9, inner single hyphens
 DB_SUFFIX = "usermgmtdb"
 
 
@@ -83,6 +86,12 @@ class AwsNames:
     @property
     def alb(self) -> str:
         return shorten(self.prefix, ALB_MAX)
+
+    @property
+    def service_network(self) -> str:
+        """VPC Lattice service network (CreateServiceNetwork: 3-63 of a-z, 0-9, inner single
+        hyphens), also the name of the Gateway bound to it."""
+        return shorten(self.prefix, LATTICE_NETWORK_MAX)
 
     def iam(self, suffix: str) -> str:
         """An IAM role (and policy) name of this stack: the cluster's name and what it is for."""

@@ -25,6 +25,13 @@ ALB_HOSTNAME = "k8s-canary-demo-0123456789.us-east-1.elb.amazonaws.com"
 GENERATED_PASSWORD = "generated-Pa55word-from-random"
 RANDOM_HEX = "0a1b2c3d"
 DEPLOYER_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/deployer"
+LATTICE_PREFIX_LIST_ID = "pl-0lattice000000000"
+# a VPC association's addresses: the link-local range, and a non-routable public one as AWS
+# now lists them too (the program must take the list's entries, not a constant)
+LATTICE_CIDRS = ["169.254.171.0/24", "129.224.0.0/17"]
+LATTICE_DOMAIN = "eks-canary-dev-notification-0a1b2c3d4e5f6a7b8.7d67968.vpc-lattice-svcs." \
+    "us-east-1.on.aws"
+LATTICE_DOMAIN_ANNOTATION = "application-networking.k8s.aws/lattice-assigned-domain-name"
 KUBECONFIG = json.dumps({"apiVersion": "v1", "kind": "Config", "clusters": [
     {"name": "eks", "cluster": {"server": "https://EXAMPLE.gr7.us-east-1.eks.amazonaws.com",
                                 "certificate-authority-data": "LS0tLS1CRUdJTi..."}}],
@@ -73,6 +80,12 @@ class FakeCloud(pulumi.runtime.Mocks):
             "kubernetes:networking.k8s.io/v1:Ingress": {
                 "status": {"loadBalancer": {"ingress": [{"hostname": ALB_HOSTNAME}]}},
             },
+            # the AWS Gateway API Controller annotates the route with its Lattice DNS name
+            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": {
+                "metadata": {**(args.inputs.get("metadata") or {}), "annotations": {
+                    **((args.inputs.get("metadata") or {}).get("annotations") or {}),
+                    LATTICE_DOMAIN_ANNOTATION: LATTICE_DOMAIN}},
+            },
         }.get(args.typ, {})
         state.update(extra)
         if args.custom and not args.typ.startswith("kubernetes:"):
@@ -101,4 +114,14 @@ class FakeCloud(pulumi.runtime.Mocks):
         if token == "eks:index:Cluster/getKubeconfig":
             profile = inputs.get("profileName")
             return {"result": KUBECONFIG.replace('"aws"}', f'"aws", "profile": "{profile}"}}')}, []
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/deployer",
+                    "id": ACCOUNT, "userId": "AIDAEXAMPLE"}, []
+        if token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+            # only AWS's own name for the region's VPC Lattice list is known
+            if inputs.get("name") != f"com.amazonaws.{REGION}.vpc-lattice":
+                raise ValueError(f"no managed prefix list {inputs.get('name')!r}")
+            return {"id": LATTICE_PREFIX_LIST_ID, "name": inputs["name"],
+                    "addressFamily": "IPv4", "maxEntries": 2, "ownerId": "AWS",
+                    "entries": [{"cidr": c, "description": ""} for c in LATTICE_CIDRS]}, []
         raise NotImplementedError(f"the fake cloud has no answer for invoke {token}")

@@ -199,3 +199,13 @@ def test_every_kubernetes_object_uses_the_cluster_provider(run):
     for resource in k8s_resources:
         assert resource.provider.startswith(provider.urn + "::"), resource.name
         assert "default" not in resource.provider.split("::")[-2]
+
+
+def test_helm_chart_is_a_repository_chart_or_an_oci_reference():
+    from components.addons.addon import HelmChart
+    HelmChart("external-dns", "1.21.1", "https://kubernetes-sigs.github.io/external-dns/")
+    HelmChart("oci://public.ecr.aws/example/chart", "v1.0.0")
+    with pytest.raises(ValueError, match="oci://"):
+        HelmChart("external-dns", "1.21.1")  # a chart name needs its repository
+    with pytest.raises(ValueError, match="oci://"):
+        HelmChart("oci://public.ecr.aws/example/chart", "v1.0.0", "https://example.com")

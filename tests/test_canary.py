@@ -5,6 +5,7 @@ import pytest
 from components.canary import (
     inexact_warning,
     istio_split,
+    lattice_split,
     plan_split,
     replica_split,
     smallest_exact_replicas,
@@ -94,9 +95,19 @@ def test_istio_weight_is_exact_for_every_integer():
         assert (split.v1_replicas > 0) == (weight < 100)
 
 
+def test_lattice_split_is_the_exact_one_of_istio():
+    for weight in range(101):
+        lattice, istio = lattice_split(weight, 4), istio_split(weight, 4)
+        assert lattice.strategy == "lattice"
+        assert (lattice.v1_replicas, lattice.v2_replicas, lattice.effective_weight) == \
+            (istio.v1_replicas, istio.v2_replicas, istio.effective_weight)
+    assert (lattice_split(10, 4).v1_replicas, lattice_split(10, 4).v2_replicas) == (4, 1)
+
+
 def test_plan_split_rejects_unknown_strategy_and_bad_numbers():
     assert plan_split("replicas", 50, 4) == replica_split(50, 4)
     assert plan_split("istio", 50, 4) == istio_split(50, 4)
+    assert plan_split("lattice", 50, 4) == lattice_split(50, 4)
     with pytest.raises(ValueError, match="appmesh"):
         plan_split("appmesh", 50, 4)
     with pytest.raises(ValueError):

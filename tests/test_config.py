@@ -103,8 +103,25 @@ def test_certificate_arn():
 
 def test_strategy():
     assert parse(canaryStrategy="istio").canary_strategy == "istio"
+    assert parse(canaryStrategy="lattice").canary_strategy == "lattice"
     [message] = problems(canaryStrategy="appmesh")
-    assert message.startswith("canaryStrategy:") and "'replicas' or 'istio'" in message
+    assert message.startswith("canaryStrategy:") and "'appmesh'" in message
+    assert "'replicas' or 'istio' or 'lattice'" in message
+
+
+@pytest.mark.parametrize(("stack", "start"), [
+    ("dev", "eks-canary-dev"),
+    ("Prod_EU.1", "eks-canary-prod-eu-1-"),  # Pulumi stack names allow upper case, '_' and '.'
+    ("a--b_", "eks-canary-a-b-"),
+    ("x" * 80, "eks-canary-xxxxxxxx"),
+])
+def test_lattice_name_is_a_valid_service_network_name(stack, start):
+    cfg = parse_config({}, project="eks-canary", stack=stack, region="us-east-1")
+    assert cfg.lattice_name.startswith(start)
+    assert stack != "dev" or cfg.lattice_name == start
+    # CreateServiceNetwork / AWS::VpcLattice::ServiceNetwork: 3-63 characters
+    assert re.fullmatch(r"(?!servicenetwork-)(?![-])(?!.*[-]$)(?!.*[-]{2})[a-z0-9-]{3,63}",
+                        cfg.lattice_name)
 
 
 def test_tracing():

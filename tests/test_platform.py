@@ -259,10 +259,10 @@ def test_existing_certificate_is_used_and_nothing_created(program):
 
 TAGGABLE = ("aws:ec2/", "aws:rds/", "aws:iam/role:", "aws:iam/policy:", "aws:acm/certificate:",
             "aws:cloudwatch/",
-            "aws:vpc/", "eks:index:")
+            "aws:vpc/", "aws:vpclattice/", "eks:index:")
 
 
-@pytest.mark.parametrize("config", [{}, DOMAIN])
+@pytest.mark.parametrize("config", [{}, DOMAIN, {"canaryStrategy": "lattice"}])
 def test_every_taggable_aws_resource_has_project_stack_and_name(program, config):
     run = program(config)
     taggable = [r for r in run.resources

@@ -25,7 +25,8 @@ def key(obj) -> tuple[str, str, str]:
 
 
 @pytest.mark.parametrize("config", [DOMAIN, {}, {**DOMAIN, "canaryStrategy": "istio",
-                                                 "canaryWeight": "37"}, {"tracing": "otel"}])
+                                                 "canaryWeight": "37"}, {"tracing": "otel"},
+                                    {"canaryStrategy": "lattice", "canaryWeight": "10"}])
 def test_render_equals_what_the_program_registers(program, config):
     run = program(config, secrets=SECRETS)
     assert run.error is None, run.error
@@ -37,7 +38,8 @@ def test_render_equals_what_the_program_registers(program, config):
         db_address=fakes.RDS_ADDRESS, db_password=SECRETS["dbPassword"],
         smtp_username=SECRETS["smtpUsername"], smtp_password=SECRETS["smtpPassword"],
         certificate_arn=fakes.CERTIFICATE_ARN,
-        xray_role_arn=f"arn:aws:iam::{fakes.ACCOUNT}:role/{xray_role.name}")
+        xray_role_arn=f"arn:aws:iam::{fakes.ACCOUNT}:role/{xray_role.name}",
+        lattice_domain_name=fakes.LATTICE_DOMAIN, lattice_cidrs=fakes.LATTICE_CIDRS)
     cfg = render.load("dev", {**config, **SECRETS})
     rendered = {key(o): o for objs in render.render_objects(cfg, cloud).values() for o in objs}
 
@@ -81,6 +83,25 @@ def test_render_writes_the_collector_with_tracing_otel(tmp_path):
         ("Service", "xray-service"), ("NetworkPolicy", "otel-collector")]
     config = yaml.safe_load(objects[2]["data"]["config.yaml"])
     assert config["exporters"]["awsxray"]["region"] == "us-east-1"
+
+
+def test_render_shows_the_lattice_routing_objects(tmp_path):
+    out = tmp_path / "manifests"
+    assert main(["render", "--stack", "dev", "--out", str(out),
+                 "--set", "canaryStrategy=lattice", "--set", "canaryWeight=10"]) == 0
+    objects = [yaml.safe_load(f.read_text()) for f in sorted(out.glob("app/*.yaml"))]
+    kinds = [o["kind"] for o in objects]
+    # the routing objects come last, the route (which waits for its DNS name) at the end
+    assert kinds[-7:] == ["GatewayClass", "Gateway", "Service", "Service",
+                          "TargetGroupPolicy", "TargetGroupPolicy", "HTTPRoute"]
+    route = objects[-1]
+    assert [(r["name"], r["weight"]) for r in route["spec"]["rules"][0]["backendRefs"]] == \
+        [("notification-v1", 90), ("notification-v2", 10)]
+    usermgmt = next(o for o in objects if o["metadata"]["name"] == "usermgmt-microservice")
+    env = {e["name"]: e.get("value") for e in
+           usermgmt["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert "PLACEHOLDER" in env["NOTIFICATION_SERVICE_HOST"]
+    assert env["NOTIFICATION_SERVICE_PORT"] == "80"
 
 
 def test_render_rejects_bad_config_and_unknown_stack(tmp_path, capsys):

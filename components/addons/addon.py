@@ -20,6 +20,7 @@ from components.addons.service_account_role import (
     ServiceAccountRoleArgs,
 )
 from components.k8s import register as k8s_objects
+from components.k8s.objects import namespace_object
 from components.naming import IAM_ROLE_MAX, shorten
 from components.tags import Tags
 
@@ -44,11 +45,19 @@ class ClusterHandles:
 
 @dataclass(frozen=True)
 class HelmChart:
-    """An exactly pinned chart from its official repository."""
+    """An exactly pinned chart from its official repository: a chart name in a Helm repository
+    (`repo`), or an OCI reference `oci://...` as `chart` with no `repo` (pulumi-kubernetes'
+    Release passes OCI names straight to Helm's registry client; a repo URL would send it
+    looking for an index.yaml instead: provider/pkg/provider/helm_release.go)."""
 
     chart: str
     version: str
-    repo: str
+    repo: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.chart.startswith("oci://") == (self.repo is not None):
+            raise ValueError(f"chart {self.chart}: an oci:// reference without repo, "
+                             "or a chart name with its repo")
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,8 @@ class AddonArgs:
     # "<add-on>-<logical name>": objects that two add-ons take turns to own keep one URN
     object_names: Mapping[str, str] = field(default_factory=dict)
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    # set: the add-on owns its namespace, with these labels (made before, deleted after it)
+    namespace_labels: dict[str, str] | None = None
 
 
 class Addon(pulumi.ComponentResource):
@@ -88,9 +99,16 @@ class Addon(pulumi.ComponentResource):
                 policy_document=args.policy_document,
                 managed_policy_arns=args.managed_policy_arns),
             opts=pulumi.ResourceOptions(parent=self))
+        owned_namespace: list[pulumi.Resource] = []
+        if args.namespace_labels is not None:
+            owned_namespace = list(k8s_objects.register(
+                [namespace_object(args.namespace, args.namespace_labels)],
+                pulumi.ResourceOptions(parent=self, provider=cluster.provider),
+                prefix=f"{name}-").values())
         install_opts = pulumi.ResourceOptions(
             parent=self, provider=cluster.provider,
-            depends_on=[cluster.node_group, *self.role.attachments, *args.depends_on])
+            depends_on=[cluster.node_group, *self.role.attachments, *owned_namespace,
+                        *args.depends_on])
 
         self.release, self.objects = None, {}
         if args.chart is not None:
@@ -102,7 +120,8 @@ class Addon(pulumi.ComponentResource):
                 name=name,  # a stable release name, not an auto-suffixed one
                 chart=args.chart.chart,
                 version=args.chart.version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.chart.repo),
+                repository_opts=(k8s.helm.v3.RepositoryOptsArgs(repo=args.chart.repo)
+                                 if args.chart.repo is not None else None),
                 namespace=args.namespace,
                 values=values,
                 # wait for the pods to be ready (like `helm --wait`): what depends on the add-on

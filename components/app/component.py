@@ -2,7 +2,11 @@
 
 Creation and destroy order, made explicit:
 - every app object waits for the load balancer controller (its webhooks admit Ingresses and
-  pods), the X-Ray daemon and, with Istio, istiod (whose webhook injects the sidecars);
+  pods), the X-Ray daemon and, with Istio, istiod (whose webhook injects the sidecars), or with
+  Lattice, the Gateway API controller, its CRDs and the service network (the controller must
+  run to delete the route's Lattice service; the service network outlives its targets);
+- with Lattice, the namespace and routing objects go first, and user management is built with
+  the HTTPRoute's Lattice DNS name (an Output of the route), so it depends on the route;
 - the Ingress also waits for the certificate's validation (through its ARN) and, through a
   destroy delay, for ExternalDNS. `pulumi destroy` thus deletes the Ingress first, while the
   controller can still delete the ALB and ExternalDNS the DNS record.
@@ -11,14 +15,17 @@ Creation and destroy order, made explicit:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumiverse_time as time
 
+from components.app import routing
 from components.app.build import build_app
 from components.app.names import INGRESS_NAME
+from components.app.services import namespace
 from components.app.spec import AppSpec
 from components.k8s import register as k8s_objects
 
@@ -43,13 +50,27 @@ class CanaryApp(pulumi.ComponentResource):
     def __init__(self, name: str, args: CanaryAppArgs,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("eks-canary:app:CanaryApp", name, None, opts)
-        objects = build_app(args.spec)
-        ingress_obj = next(o for o in objects if o["kind"] == "Ingress")
-        others = [o for o in objects if o is not ingress_obj]
-
+        spec = args.spec
         base = pulumi.ResourceOptions(parent=self, provider=args.provider,
                                       depends_on=list(args.depends_on))
-        self.objects = k8s_objects.register(others, base)
+        self.objects = {}
+        address_route = routing.address_route(spec)
+        if address_route is not None:
+            self.objects = k8s_objects.register([namespace(spec),
+                                                 *routing.routing_objects(spec)], base)
+            route = self.objects[k8s_objects.logical_name(address_route)]
+            # an Output of the route (a CustomResource: its outputs are untyped), so user
+            # management depends on the route, and changes only if the name does
+            host = cast(Any, route).metadata.apply(routing.route_address)
+            spec = replace(spec, notification_host=host)
+            ns = self.objects[k8s_objects.logical_name(namespace(spec))]
+            base = pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[ns]))
+
+        objects = [o for o in build_app(spec)
+                   if k8s_objects.logical_name(o) not in self.objects]
+        ingress_obj = next(o for o in objects if o["kind"] == "Ingress")
+        others = [o for o in objects if o is not ingress_obj]
+        self.objects.update(k8s_objects.register(others, base))
 
         # deleted first on destroy: before the pods and Services it routes to
         ingress_deps: list[pulumi.Resource] = [*self.objects.values(), *args.external_dns]

@@ -3,14 +3,20 @@
 - `replicas` (the course's): nothing to add; one ClusterIP Service over both versions' pods,
   so the split follows the pod counts.
 - `istio`: sidecars, and a VirtualService with exact weights (`routing_istio`).
+- `lattice`: a Gateway API HTTPRoute with exact weights, which the AWS Gateway API Controller
+  makes a VPC Lattice service; user management calls that service (`routing_lattice`).
 
 The workload builders ask here what a strategy adds to the namespace, the pods and the
-NetworkPolicies; `routing_objects` are the strategy's own objects, applied after the rest.
+NetworkPolicies, and where user management calls notification; `routing_objects` are the
+strategy's own objects, applied after the rest.
 """
 
 from __future__ import annotations
 
-from components.app import routing_istio
+from typing import Any
+
+from components.app import routing_istio, routing_lattice
+from components.app.names import NOTIFICATION_PORT, NOTIFICATION_SERVICE
 from components.app.spec import AppSpec
 from components.k8s.objects import RESTRICTED
 
@@ -29,8 +35,36 @@ def usermgmt_pod_annotations(spec: AppSpec) -> dict[str, str]:
 
 
 def network_policies(spec: AppSpec) -> list[dict]:
-    return [routing_istio.sidecar_network_policy(spec)] if spec.istio else []
+    if spec.istio:
+        return [routing_istio.sidecar_network_policy(spec)]
+    if spec.lattice:
+        return routing_lattice.network_policies(spec)
+    return []
 
 
 def routing_objects(spec: AppSpec) -> list[dict]:
-    return routing_istio.istio_routing(spec) if spec.istio else []
+    if spec.istio:
+        return routing_istio.istio_routing(spec)
+    if spec.lattice:
+        return routing_lattice.lattice_routing(spec)
+    return []
+
+
+def address_route(spec: AppSpec) -> dict | None:
+    """The routing object whose live state holds user management's notification host (the
+    HTTPRoute, with its Lattice DNS name), or None when the address is fixed. The app registers
+    it (with the namespace and the other routing objects) before it builds user management."""
+    return routing_lattice.http_route(spec) if spec.lattice else None
+
+
+def route_address(route_metadata: dict) -> str:
+    """The notification host in the live metadata of `address_route`'s object."""
+    return routing_lattice.domain_name(route_metadata)
+
+
+def notification_address(spec: AppSpec) -> tuple[Any, int]:
+    """NOTIFICATION_SERVICE_HOST and _PORT of user management."""
+    if spec.lattice:
+        return routing_lattice.notification_address(spec)
+    # the course's ClusterIP Service; with Istio the mesh routes calls to it by version
+    return NOTIFICATION_SERVICE, NOTIFICATION_PORT

@@ -11,9 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pulumi
+
 from components.addons.tracing import Endpoint
 from components.canary import TrafficSplit
 from components.config import StackConfig
+from components.k8s.network_policy import ip_blocks
 from components.platform.network import subnet_cidrs
 
 
@@ -49,10 +52,21 @@ class AppSpec:
     name_prefix: str = "eks-canary"  # unique per stack: names the ALB
     strategy: str = "replicas"  # canaryStrategy: picks the routing module
     canary_weight: int = 50  # only used by the routing objects of exact strategies
+    # canaryStrategy=lattice only:
+    lattice_name: str = ""  # the service network's name, which the Gateway takes
+    # the HTTPRoute's Lattice-assigned DNS name (an Output of the route in the program, a
+    # placeholder in `canaryctl render`); user management calls notification there
+    notification_host: Any = None
+    # NetworkPolicy peers of VPC Lattice's addresses (ipBlocks of its managed prefix list)
+    lattice_peers: Any = ()
 
     @property
     def istio(self) -> bool:
         return self.strategy == "istio"
+
+    @property
+    def lattice(self) -> bool:
+        return self.strategy == "lattice"
 
     def image(self, version: str) -> str:
         return {"v1": self.notification_v1_image, "v2": self.notification_v2_image}[version]
@@ -63,9 +77,13 @@ class AppSpec:
 
 def app_spec(cfg: StackConfig, split: TrafficSplit, *, tracing: Endpoint,
              db_address: Any, db_password: Any, certificate_arn: Any | None,
-             smtp_username: Any = None, smtp_password: Any = None) -> AppSpec:
-    """SMTP credentials default to the config's (Pulumi secrets)."""
+             smtp_username: Any = None, smtp_password: Any = None,
+             lattice_cidrs: Any = (), notification_host: Any = None) -> AppSpec:
+    """SMTP credentials default to the config's (Pulumi secrets). `lattice_cidrs` (plain, or an
+    Output of the prefix list's entries) become NetworkPolicy ipBlocks here, once."""
     public_cidrs, private_cidrs = subnet_cidrs(cfg.vpc_cidr, cfg.availability_zone_count)
+    lattice_peers = (lattice_cidrs.apply(ip_blocks) if isinstance(lattice_cidrs, pulumi.Output)
+                     else ip_blocks(lattice_cidrs))
     return AppSpec(
         namespace=cfg.app_namespace,
         usermgmt_image=cfg.usermgmt_image,
@@ -91,4 +109,7 @@ def app_spec(cfg: StackConfig, split: TrafficSplit, *, tracing: Endpoint,
         name_prefix=cfg.name_prefix,
         strategy=split.strategy,
         canary_weight=cfg.canary_weight,
+        lattice_name=cfg.lattice_name,
+        notification_host=notification_host,
+        lattice_peers=lattice_peers,
     )

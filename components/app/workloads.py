@@ -15,7 +15,6 @@ from components.app.names import (
     NOTIFICATION_CONTAINER,
     NOTIFICATION_HEALTH_PATH,
     NOTIFICATION_PORT,
-    NOTIFICATION_SERVICE,
     SMTP_SECRET,
     SMTP_SERVICE,
     TRACING_NAMES,
@@ -43,14 +42,15 @@ from components.k8s.pods import container_security_context, resources
 
 def usermgmt(spec: AppSpec) -> dict:
     """User management: waits for MySQL, then serves the public API and calls notification."""
+    notification_host, notification_port = routing.notification_address(spec)
     env = [
         {"name": "DB_HOSTNAME", "value": MYSQL_SERVICE},
         {"name": "DB_PORT", "value": str(MYSQL_PORT)},
         {"name": "DB_NAME", "value": DB_NAME},
         {"name": "DB_USERNAME", "value": DB_USERNAME},
         secret_env("DB_PASSWORD", DB_SECRET, DB_SECRET_KEY),
-        {"name": "NOTIFICATION_SERVICE_HOST", "value": NOTIFICATION_SERVICE},
-        {"name": "NOTIFICATION_SERVICE_PORT", "value": str(NOTIFICATION_PORT)},
+        {"name": "NOTIFICATION_SERVICE_HOST", "value": notification_host},
+        {"name": "NOTIFICATION_SERVICE_PORT", "value": str(notification_port)},
         *xray_env(spec, "User-Management-Microservice"),
     ]
     init_db = {

@@ -12,6 +12,11 @@ def ports(numbers: Iterable[int], protocols: Iterable[str] = ("TCP",)) -> list[d
     return [{"protocol": protocol, "port": number} for number in numbers for protocol in protocols]
 
 
+def ip_blocks(cidrs: Iterable[str]) -> list[dict]:
+    """NetworkPolicy peers for address ranges outside the cluster."""
+    return [{"ipBlock": {"cidr": cidr}} for cidr in cidrs]
+
+
 def in_namespace(name: str, pod_labels: Mapping[str, str]) -> dict:
     return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}},
             "podSelector": {"matchLabels": dict(pod_labels)}}
