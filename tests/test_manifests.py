@@ -635,9 +635,13 @@ def test_xray_config_and_daemon():
     assert {c for _, _, c, _ in checkov.checkov_skips([daemon])} == {"CKV_K8S_43", "CKV_K8S_15"}
 
 
-def test_xray_service_is_headless_on_both_protocols():
+def test_xray_service_has_a_stable_virtual_ip_on_both_protocols():
+    """The X-Ray SDK resolves the daemon address once, at app start: a headless Service would
+    pin one daemon pod's IP, lost when that pod is replaced (node drain, update, a switch of
+    `tracing`). A ClusterIP stays, and kube-proxy sends to whichever tracing pod is ready."""
     service = by_name(xray_objects(), "Service", "xray-service")["spec"]
-    assert service["clusterIP"] == "None"
+    assert service.get("clusterIP") != "None"
+    assert service.get("type", "ClusterIP") == "ClusterIP"
     assert service["selector"] == {"app": "xray-daemon"}
     assert sorted((p["port"], p["protocol"]) for p in service["ports"]) == \
         [(2000, "TCP"), (2000, "UDP")]

@@ -166,7 +166,7 @@ def test_xray_service_answers_for_the_collector(otel, daemon):
     pods = otel.k8s("DaemonSet", "otel-collector").get("spec.template.metadata.labels")
     selector = service.get("spec.selector")
     assert selector and all(pods[k] == v for k, v in selector.items())
-    assert service.get("spec.clusterIP") == "None"
+    assert service.get("spec.clusterIP") != "None"  # a stable virtual IP across the switch
     assert {(p["port"], p["protocol"]) for p in service.get("spec.ports")} == {
         (2000, "UDP"), (2000, "TCP")}
     assert otel.outputs["xrayDaemonAddress"] == daemon.outputs["xrayDaemonAddress"] == \

@@ -1,7 +1,7 @@
 """`tracing: otel`: an OpenTelemetry collector where the X-Ray daemon was, for the same apps.
 
 A DaemonSet of the AWS Distro for OpenTelemetry (ADOT) collector in the `xray` namespace,
-behind the same headless `xray-service` (2000/UDP and 2000/TCP). Its pipeline: the `awsxray`
+behind the same `xray-service` (2000/UDP and 2000/TCP). Its pipeline: the `awsxray`
 receiver takes the X-Ray SDK's UDP segments and, on TCP, proxies its sampling calls
 (`GetSamplingRules`, `GetSamplingTargets`, signed with the pod's IRSA role); `memory_limiter`
 and `batch` processors; the `awsxray` exporter sends to X-Ray in the stack's region
@@ -127,7 +127,7 @@ def collector_config(region: str) -> dict[str, Any]:
 
 def build_collector(namespace: str, region: str, role_arn: Any,
                     image: str = COLLECTOR_IMAGE) -> list[dict]:
-    """ServiceAccount, ConfigMap, DaemonSet, headless Service and NetworkPolicy, apply order."""
+    """ServiceAccount, ConfigMap, DaemonSet, Service and NetworkPolicy, apply order."""
     service_account = {
         "apiVersion": "v1",
         "kind": "ServiceAccount",

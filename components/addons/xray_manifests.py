@@ -2,7 +2,7 @@
 
 A DaemonSet receives trace segments on 2000/UDP (and serves sampling rules on 2000/TCP) and
 forwards them to the X-Ray API with the IRSA role of its service account. Apps send to the
-headless Service `xray-service.<namespace>:2000`. The caller creates the namespace.
+Service `xray-service.<namespace>:2000` (a stable ClusterIP). The caller creates the namespace.
 
 `role_arn` may be a Pulumi Output: it is placed into the ServiceAccount annotation as it is.
 """
@@ -61,7 +61,7 @@ def daemon_config(region: str) -> str:
 
 
 def build_xray(namespace: str, region: str, role_arn: Any, image: str = XRAY_IMAGE) -> list[dict]:
-    """ServiceAccount, ConfigMap, DaemonSet, headless Service and NetworkPolicy, apply order."""
+    """ServiceAccount, ConfigMap, DaemonSet, Service and NetworkPolicy, apply order."""
     service_account = {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
@@ -123,16 +123,18 @@ def build_xray(namespace: str, region: str, role_arn: Any, image: str = XRAY_IMA
 def endpoint_service(namespace: str, pod_labels: Mapping[str, str]) -> dict:
     """`xray-service`, the address apps send to, over the pods of whichever backend runs.
 
-    Headless, as the course's: DNS answers with the pods' own IPs. The X-Ray SDK for Java
-    resolves that name once, when the app starts (`DaemonConfiguration.setUDPAddress`), so
-    apps keep sending segments to the pod they found then.
+    A ClusterIP Service, not headless as the course's: the X-Ray SDK for Java resolves the
+    name once, when the app starts (`DaemonConfiguration.setUDPAddress` builds an
+    `InetSocketAddress`), so with a headless Service an app would keep sending segments to the
+    one pod IP it found then, lost when that pod is replaced (a node drain, an update, a switch
+    of `tracing`). The virtual IP stays, and kube-proxy sends each datagram to a ready pod.
     """
     return {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": metadata(SERVICE_NAME, namespace, dict(pod_labels)),
         "spec": {
-            "clusterIP": "None",
+            "type": "ClusterIP",
             "selector": dict(pod_labels),
             "ports": [
                 {"name": "xray-ingest", "port": XRAY_PORT, "targetPort": XRAY_PORT,
