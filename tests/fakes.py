@@ -105,6 +105,8 @@ class FakeCloud(pulumi.runtime.Mocks):
             return {"arn": inputs.get("arn"), "issuerArn": DEPLOYER_ROLE_ARN,
                     "issuerName": "deployer", "issuerId": "AROAEXAMPLE",
                     "sessionName": "session", "id": inputs.get("arn")}, []
+        if token == "aws:eks/getClusters:getClusters":  # a new stack: no cluster yet
+            return {"names": [], "id": REGION}, []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {"names": ZONES, "zoneIds": [f"use1-az{i}" for i in range(1, 5)],
                     "id": REGION}, []

@@ -3,11 +3,17 @@
 import ipaddress
 import json
 import re
+from types import SimpleNamespace
 
 import pulumi
 import pytest
 
-from components.platform.cluster import ami_type_for
+from components.platform.cluster import (
+    CREATOR_TAG,
+    admin_access_entries,
+    ami_type_for,
+    cluster_creator,
+)
 from components.platform.network import pick_zones, plan_subnets
 from tests import fakes
 from tests.util import DOMAIN
@@ -335,3 +341,58 @@ def test_final_snapshot_name_comes_from_a_random_value_made_once(program):
     assert snapshot == f"eks-canary-dev-usermgmtdb-final-{fakes.RANDOM_HEX}"
     assert suffix.urn in db.property_dependencies["finalSnapshotIdentifier"]
     assert run.outputs["databaseFinalSnapshot"] == snapshot
+
+
+def test_the_cluster_records_its_creator_when_it_is_made(run):
+    # the first `up` (no such cluster yet): the caller creates it, and the cluster carries it
+    assert ("aws:eks/getClusters:getClusters", {}) in [(t, {k: v for k, v in a.items()
+                                                          if v is not None})
+                                                         for t, a in run.invokes]
+    tags = run.one("eks:index:Cluster").inputs["clusterTags"]
+    assert tags == {CREATOR_TAG: fakes.DEPLOYER_ROLE_ARN}
+
+
+class _Lookups:
+    """What the AWS invokes answer for an existing cluster made by `creator`, now run by `caller`
+    (an IAM user: aws_iam_session_context gives issuer_arn = arn for a non-assumed-role ARN,
+    terraform-provider-aws internal/service/iam/session_context_data_source.go)."""
+
+    def __init__(self, monkeypatch, existing: list[str], tags: dict[str, str], caller: str):
+        import pulumi_aws as aws
+
+        self.caller_lookups = 0
+
+        def caller_identity(*_a, **_k):
+            self.caller_lookups += 1
+            return SimpleNamespace(arn=caller)
+
+        monkeypatch.setattr(aws.eks, "get_clusters",
+                            lambda *a, **k: SimpleNamespace(names=existing))
+        monkeypatch.setattr(aws.eks, "get_cluster", lambda *a, **k: SimpleNamespace(tags=tags))
+        monkeypatch.setattr(aws, "get_caller_identity", caller_identity)
+        monkeypatch.setattr(aws.iam, "get_session_context",
+                            lambda arn, **_k: SimpleNamespace(issuer_arn=arn))
+
+
+ALICE = "arn:aws:iam::123456789012:user/alice"
+BOB = "arn:aws:iam::123456789012:role/bob"
+
+
+def test_a_listed_colleague_running_up_keeps_the_entry_and_the_creator_gets_none(monkeypatch):
+    # Alice created the cluster; Bob (listed) runs `up`: Bob's entry must stay, and Alice (also
+    # listed) must get none (EKS gave her the bootstrap entry: a second one is ResourceInUse)
+    lookups = _Lookups(monkeypatch, ["other", "eks-canary-dev"], {CREATOR_TAG: ALICE}, caller=BOB)
+    creator = cluster_creator("eks-canary-dev")
+    assert creator == ALICE and lookups.caller_lookups == 0
+    entries = admin_access_entries([ALICE, BOB], creator)
+    assert [e.principal_arn for e in entries.values()] == [BOB]
+
+
+def test_a_new_cluster_is_made_by_the_caller_also_an_iam_user(monkeypatch):
+    _Lookups(monkeypatch, ["other"], {}, caller=ALICE)
+    assert cluster_creator("eks-canary-dev") == ALICE
+
+
+def test_an_existing_cluster_without_the_tag_falls_back_to_the_caller(monkeypatch):
+    _Lookups(monkeypatch, ["eks-canary-dev"], {"Name": "eks-canary-dev"}, caller=BOB)
+    assert cluster_creator("eks-canary-dev") == BOB

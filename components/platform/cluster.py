@@ -64,6 +64,32 @@ class ClusterArgs:
     aws_profile: str | None = None  # the stack's aws:profile, if any
 
 
+# EKS tag on the cluster naming the principal that created it (tag values allow the `:` and `/`
+# of an ARN; a tag rather than a stack output, because the program can read it before any change)
+CREATOR_TAG = "eks-canary/cluster-creator"
+
+
+def cluster_creator(cluster_name: str) -> str:
+    """The IAM principal that created the cluster, which EKS made admin at creation.
+
+    Not simply whoever runs this `up`: when a colleague listed in `clusterAdmins` runs it, the
+    caller is not the creator; filtering the caller would delete the colleague's own entry and
+    add one for the real creator, which EKS refuses (ResourceInUseException). So the creator is
+    recorded in a cluster tag when the cluster is made and read back while it exists. A new
+    cluster (none of that name in the region) is made by the caller: an assumed-role session ->
+    its role, with path; anything else (an IAM user) -> its own ARN (aws_iam_session_context
+    sets issuer_arn = arn when the ARN is no assumed role: terraform-provider-aws
+    internal/service/iam/session_context_data_source.go)."""
+    if cluster_name in (aws.eks.get_clusters().names or []):
+        recorded = (aws.eks.get_cluster(name=cluster_name).tags or {}).get(CREATOR_TAG)
+        if recorded:
+            return recorded
+        pulumi.log.warn(f"cluster {cluster_name} has no {CREATOR_TAG} tag (made before it was "
+                        f"recorded): taking the identity running this update as its creator")
+    caller = aws.get_caller_identity()
+    return aws.iam.get_session_context(arn=caller.arn).issuer_arn
+
+
 def admin_access_entries(admins: Sequence[str], creator: str) -> dict[str, eks.AccessEntryArgs]:
     """One access entry with the cluster-admin policy per admin, keyed by a hash of its ARN
     (stable when the list is reordered). The creator is left out: EKS already gave it an
@@ -97,13 +123,9 @@ class Cluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tag = args.tags
 
-        access_entries = None
-        if args.admins:
-            # the identity running `pulumi up`: an assumed-role session -> its role, with path.
-            # Looked up while the program runs: pulumi-eks takes access_entries as a plain map
-            caller = aws.get_caller_identity()
-            creator = aws.iam.get_session_context(arn=caller.arn).issuer_arn
-            access_entries = admin_access_entries(args.admins, creator)
+        # looked up while the program runs: pulumi-eks takes access_entries as a plain map
+        creator = cluster_creator(args.cluster_name)
+        access_entries = admin_access_entries(args.admins, creator) if args.admins else None
         versions = args.addon_versions
         credentials = (eks.KubeconfigOptionsArgs(profile_name=args.aws_profile)
                        if args.aws_profile else None)
@@ -133,6 +155,7 @@ class Cluster(pulumi.ComponentResource):
             access_entries=access_entries,
             provider_credential_opts=credentials,
             tags=tag(args.cluster_name),
+            cluster_tags={CREATOR_TAG: creator},  # on the EKS cluster only (pulumi-eks cluster.ts)
             opts=child,
         )
 
