@@ -235,6 +235,22 @@ def test_destroy_order(run):
     assert run.depends_on(release, network) and run.depends_on(release, association)
 
 
+def test_route_goes_before_its_gateway_class_gateway_and_services(run):
+    # aws/aws-application-networking-k8s v2.1.3, pkg/k8s/utils.go: the controller reconciles a
+    # Gateway only while its GatewayClass exists (IsControlledByLatticeGatewayController), and a
+    # route only while its Gateway and that class exist (FindControlledParents); otherwise it
+    # ignores them and their finalizers stay, so `pulumi destroy` would hang on them. A route
+    # deleted while its Services exist deletes their target groups itself (IsDeleted,
+    # pkg/gateway/model_build_targetgroup.go); a missing Service is only an invalid backend.
+    [gateway_class] = of_kind(run, "GatewayClass")
+    [gateway] = of_kind(run, "Gateway")
+    [route] = of_kind(run, "HTTPRoute")
+    assert run.depends_on(gateway, gateway_class)
+    assert run.depends_on(route, gateway) and run.depends_on(route, gateway_class)
+    for version in ("v1", "v2"):
+        assert run.depends_on(route, run.k8s("Service", f"notification-{version}")), version
+
+
 # ---- the other strategies have none of it
 
 @pytest.mark.parametrize("config", [{}, {"canaryStrategy": "istio"}])
