@@ -10,6 +10,7 @@ import pytest
 from components.addons import gateway_api_controller
 from components.app import routing_lattice
 from tests import fakes
+from tests.harness import UNKNOWN
 from tests.test_addons import policy_of, role_for
 from tests.test_app import changed
 from tests.util import env_of
@@ -196,6 +197,16 @@ def test_route_waits_for_its_lattice_dns_name(run):
     name = notes["application-networking.k8s.aws/service-name-override"]
     assert name == "eks-canary-dev-notification" and 3 <= len(name) <= 40
 
+
+def test_first_preview_passes_an_unknown_address(program):
+    # `pulumi preview`, and the preview `pulumi up` starts with, of a stack without the route:
+    # the provider returns the route's inputs, without the controller's annotation
+    run = program({**LATTICE, "canaryWeight": "10"}, preview=True)
+    assert run.error is None, run.error
+    usermgmt = run.k8s("Deployment", "usermgmt-microservice")
+    env = env_of(usermgmt.get("spec.template.spec.containers.0"))
+    assert env["NOTIFICATION_SERVICE_HOST"] == UNKNOWN
+    assert env["NOTIFICATION_SERVICE_PORT"] == "80"
 
 def test_weight_change_touches_only_the_route_and_the_replica_counts(program):
     before = program({**LATTICE, "canaryWeight": "10", "notificationReplicas": "4"})

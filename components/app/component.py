@@ -73,7 +73,7 @@ class CanaryApp(pulumi.ComponentResource):
             route = self.objects[k8s_objects.logical_name(address_route)]
             # an Output of the route (a CustomResource: its outputs are untyped), so user
             # management depends on the route, and changes only if the name does
-            host = cast(Any, route).metadata.apply(routing.route_address)
+            host = cast(Any, route).metadata.apply(_route_host)
             spec = replace(spec, notification_host=host)
             base = pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[ns]))
 
@@ -102,6 +102,16 @@ class CanaryApp(pulumi.ComponentResource):
         else:
             self.url = ingress.status.apply(_ingress_url)
         self.register_outputs({"url": self.url, "ingress": INGRESS_NAME})
+
+
+def _route_host(route_metadata: dict) -> Any:
+    """User management's notification host from the route's live metadata. Unknown in a
+    preview that creates the route: pulumi-kubernetes' `Create` then returns the inputs, which
+    lack the controller's annotation (provider/pkg/provider/provider.go: preview of a kind not
+    served yet, or of an unreachable cluster, as on the stack's first `up`)."""
+    if pulumi.runtime.is_dry_run() and not routing.has_route_address(route_metadata):
+        return pulumi.UNKNOWN
+    return routing.route_address(route_metadata)
 
 
 def _ingress_url(status) -> str:
