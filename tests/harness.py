@@ -237,7 +237,8 @@ class _CapturingHandler(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _execute(config: Mapping[str, str], secret_keys: Iterable[str], stack: str) -> Run:
+def _execute(config: Mapping[str, str], secret_keys: Iterable[str], stack: str,
+             preview: bool = False) -> Run:
     """Run the program in this process (call in a fresh child: the SDK keeps global state)."""
     full = {}
     for key, value in config.items():
@@ -253,8 +254,9 @@ def _execute(config: Mapping[str, str], secret_keys: Iterable[str], stack: str) 
     logger = logging.getLogger("eks-canary-test")
     logger.addHandler(handler)
     logger.propagate = False
-    monitor = RecordingMonitor(FakeCloud())
-    pulumi.runtime.set_mocks(FakeCloud(), project=PROJECT, stack=stack, preview=False,
+    monitor = RecordingMonitor(FakeCloud(preview=preview))
+    pulumi.runtime.set_mocks(FakeCloud(preview=preview), project=PROJECT, stack=stack,
+                             preview=preview,
                              logger=logger, monitor=monitor)
     run = Run(config=dict(config))
     os.chdir(ROOT)
@@ -278,9 +280,9 @@ def _execute(config: Mapping[str, str], secret_keys: Iterable[str], stack: str) 
     return run
 
 
-def _child(conn, config, secret_keys, stack) -> None:
+def _child(conn, config, secret_keys, stack, preview) -> None:
     try:
-        result = _execute(config, secret_keys, stack)
+        result = _execute(config, secret_keys, stack, preview)
     except BaseException:  # noqa: BLE001
         result = Run(config=dict(config), error=traceback.format_exc())
     conn.send(result)
@@ -305,14 +307,16 @@ def run_program(
     stack: str = "dev",
     stack_file: str | None = None,
     timeout: float = 120,
+    preview: bool = False,
 ) -> Run:
     """Run `__main__.py` for a stack config as `pulumi up` would see it: Pulumi.yaml defaults,
-    then Pulumi.<stack>.yaml, then `config`, then `secrets` (set as secret values)."""
+    then Pulumi.<stack>.yaml, then `config`, then `secrets` (set as secret values).
+    `preview`: as `pulumi preview` (and the preview `pulumi up` starts with) runs it."""
     merged, secret_keys = full_config(config, secrets, stack, stack_file)
     context = multiprocessing.get_context("fork")
     parent_conn, child_conn = context.Pipe(duplex=False)
     process = context.Process(target=_child,
-                              args=(child_conn, merged, sorted(secret_keys), stack))
+                              args=(child_conn, merged, sorted(secret_keys), stack, preview))
     process.start()
     child_conn.close()
     if not parent_conn.poll(timeout):

@@ -10,6 +10,7 @@ import pytest
 from components.addons import gateway_api_controller
 from components.app import routing_lattice
 from tests import fakes
+from tests.harness import UNKNOWN
 from tests.test_addons import policy_of, role_for
 from tests.test_app import changed
 from tests.util import env_of
@@ -197,6 +198,16 @@ def test_route_waits_for_its_lattice_dns_name(run):
     assert name == "eks-canary-dev-notification" and 3 <= len(name) <= 40
 
 
+def test_first_preview_passes_an_unknown_address(program):
+    # `pulumi preview`, and the preview `pulumi up` starts with, of a stack without the route:
+    # the provider returns the route's inputs, without the controller's annotation
+    run = program({**LATTICE, "canaryWeight": "10"}, preview=True)
+    assert run.error is None, run.error
+    usermgmt = run.k8s("Deployment", "usermgmt-microservice")
+    env = env_of(usermgmt.get("spec.template.spec.containers.0"))
+    assert env["NOTIFICATION_SERVICE_HOST"] == UNKNOWN
+    assert env["NOTIFICATION_SERVICE_PORT"] == "80"
+
 def test_weight_change_touches_only_the_route_and_the_replica_counts(program):
     before = program({**LATTICE, "canaryWeight": "10", "notificationReplicas": "4"})
     after = program({**LATTICE, "canaryWeight": "90", "notificationReplicas": "4"})
@@ -233,6 +244,22 @@ def test_destroy_order(run):
     # the controller goes before its role and the service network
     assert run.depends_on(release, attachment)
     assert run.depends_on(release, network) and run.depends_on(release, association)
+
+
+def test_route_goes_before_its_gateway_class_gateway_and_services(run):
+    # aws/aws-application-networking-k8s v2.1.3, pkg/k8s/utils.go: the controller reconciles a
+    # Gateway only while its GatewayClass exists (IsControlledByLatticeGatewayController), and a
+    # route only while its Gateway and that class exist (FindControlledParents); otherwise it
+    # ignores them and their finalizers stay, so `pulumi destroy` would hang on them. A route
+    # deleted while its Services exist deletes their target groups itself (IsDeleted,
+    # pkg/gateway/model_build_targetgroup.go); a missing Service is only an invalid backend.
+    [gateway_class] = of_kind(run, "GatewayClass")
+    [gateway] = of_kind(run, "Gateway")
+    [route] = of_kind(run, "HTTPRoute")
+    assert run.depends_on(gateway, gateway_class)
+    assert run.depends_on(route, gateway) and run.depends_on(route, gateway_class)
+    for version in ("v1", "v2"):
+        assert run.depends_on(route, run.k8s("Service", f"notification-{version}")), version
 
 
 # ---- the other strategies have none of it

@@ -56,14 +56,25 @@ class CanaryApp(pulumi.ComponentResource):
         self.objects = {}
         address_route = routing.address_route(spec)
         if address_route is not None:
-            self.objects = k8s_objects.register([namespace(spec),
-                                                 *routing.routing_objects(spec)], base)
+            self.objects = k8s_objects.register([namespace(spec)], base)
+            ns = self.objects[k8s_objects.logical_name(namespace(spec))]
+            # each routing object waits for those before it (GatewayClass, Gateway, Services,
+            # policies, route), so destroy deletes the route first: the Gateway API controller
+            # ignores a route whose Gateway or GatewayClass is gone, and a Gateway whose class
+            # is gone, and their finalizers then stay (pkg/k8s/utils.go of
+            # aws/aws-application-networking-k8s v2.1.3)
+            routing_opts = pulumi.ResourceOptions.merge(
+                base, pulumi.ResourceOptions(depends_on=[ns]))
+            for obj in routing.routing_objects(spec):
+                created = k8s_objects.register([obj], routing_opts)
+                self.objects.update(created)
+                routing_opts = pulumi.ResourceOptions.merge(
+                    routing_opts, pulumi.ResourceOptions(depends_on=list(created.values())))
             route = self.objects[k8s_objects.logical_name(address_route)]
             # an Output of the route (a CustomResource: its outputs are untyped), so user
             # management depends on the route, and changes only if the name does
-            host = cast(Any, route).metadata.apply(routing.route_address)
+            host = cast(Any, route).metadata.apply(_route_host)
             spec = replace(spec, notification_host=host)
-            ns = self.objects[k8s_objects.logical_name(namespace(spec))]
             base = pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[ns]))
 
         objects = [o for o in build_app(spec)
@@ -91,6 +102,16 @@ class CanaryApp(pulumi.ComponentResource):
         else:
             self.url = ingress.status.apply(_ingress_url)
         self.register_outputs({"url": self.url, "ingress": INGRESS_NAME})
+
+
+def _route_host(route_metadata: dict) -> Any:
+    """User management's notification host from the route's live metadata. Unknown in a
+    preview that creates the route: pulumi-kubernetes' `Create` then returns the inputs, which
+    lack the controller's annotation (provider/pkg/provider/provider.go: preview of a kind not
+    served yet, or of an unreachable cluster, as on the stack's first `up`)."""
+    if pulumi.runtime.is_dry_run() and not routing.has_route_address(route_metadata):
+        return pulumi.UNKNOWN
+    return routing.route_address(route_metadata)
 
 
 def _ingress_url(status) -> str:

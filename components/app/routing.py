@@ -62,6 +62,11 @@ def route_address(route_metadata: dict) -> str:
     return routing_lattice.domain_name(route_metadata)
 
 
+def has_route_address(route_metadata: dict) -> bool:
+    """Whether the controller has written the notification host into that metadata yet."""
+    return bool((route_metadata.get("annotations") or {}).get(routing_lattice.DOMAIN_ANNOTATION))
+
+
 def notification_address(spec: AppSpec) -> tuple[Any, int]:
     """NOTIFICATION_SERVICE_HOST and _PORT of user management."""
     if spec.lattice:
