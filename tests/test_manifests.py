@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from components.addons import otel_collector
+from components.addons import otel_collector, tracing
 from components.addons import xray_manifests as xm
 from components.app import build, network_policies, routing_istio, services
 from components.app import ingress as app_ingress
@@ -668,3 +668,25 @@ def test_the_app_reaches_the_daemon_the_addon_builds():
         daemon["metadata"]["namespace"]
     pod_labels = daemon["spec"]["template"]["metadata"]["labels"]
     assert all(pod_labels[k] == v for k, v in policy["podSelector"]["matchLabels"].items())
+
+
+@pytest.mark.parametrize("mode", ["xray-daemon", "otel"])
+def test_the_app_egress_admits_the_tracing_services_cluster_ip(mode):
+    """The VPC CNI's policy agent filters at the pod's veth, before kube-proxy's DNAT, so it
+    sees `xray-service`'s ClusterIP, not a pod IP. The policy controller adds a Service's
+    ClusterIP to an egress rule only if the Service is not headless, the rule's podSelector
+    matches the Service's `spec.selector`, and a Service port's numeric targetPort and protocol
+    equal the rule's (aws/amazon-network-policy-controller-k8s pkg/resolvers/endpoints.go
+    getMatchingServiceClusterIPs, pkg/k8s/service_utils.go LookupServiceListenPort)."""
+    found = tracing.endpoint(mode)
+    service = by_name(tracing.tracing_objects(mode, "eu-west-1", "arn:aws:iam::1:role/r"),
+                      "Service", "xray-service")["spec"]
+    spec = make_spec(xray_namespace=found.namespace, xray_pod_labels=found.pod_labels)
+    (rule,) = by_name(build.build_app(spec), "NetworkPolicy",
+                      "allow-xray-egress")["spec"]["egress"]
+    (peer,) = rule["to"]
+    assert service.get("clusterIP") != "None"
+    assert set(peer["podSelector"]) == {"matchLabels"}
+    assert peer["podSelector"]["matchLabels"].items() <= service["selector"].items()
+    service_ports = {(p["targetPort"], p["protocol"]) for p in service["ports"]}
+    assert {(p["port"], p["protocol"]) for p in rule["ports"]} <= service_ports

@@ -30,6 +30,10 @@ def network_policies(spec: AppSpec) -> list[dict]:
         network_policy("default-deny-all", ns, {}, [], []),
         network_policy("allow-dns-egress", ns, {}, None, [dns_egress()]),
         network_policy("allow-xray-egress", ns, APP_PODS, None, [{
+            # exactly the labels `xray-service` selects by: the policy agent sees the
+            # Service's ClusterIP (it filters before kube-proxy's DNAT), which the policy
+            # controller admits only for a Service whose selector this podSelector matches
+            # (aws/amazon-network-policy-controller-k8s, getMatchingServiceClusterIPs)
             "to": [in_namespace(spec.xray_namespace, spec.xray_pod_labels)],
             "ports": ports([XRAY_PORT], ("UDP", "TCP"))}]),
         network_policy(
