@@ -127,7 +127,8 @@ def endpoint_service(namespace: str, pod_labels: Mapping[str, str]) -> dict:
     name once, when the app starts (`DaemonConfiguration.setUDPAddress` builds an
     `InetSocketAddress`), so with a headless Service an app would keep sending segments to the
     one pod IP it found then, lost when that pod is replaced (a node drain, an update, a switch
-    of `tracing`). The virtual IP stays, and kube-proxy sends each datagram to a ready pod.
+    of `tracing`). The virtual IP stays: kube-proxy keeps an app's UDP flow on one ready pod
+    and, when that pod's endpoint goes, clears the flow so the next segment finds another.
     """
     return {
         "apiVersion": "v1",
