@@ -26,7 +26,7 @@ from canaryctl.promote_report import (
     PromoteReport,
     StepRecord,
 )
-from canaryctl.pulumi_stack import CanaryStack, StackError, UpRun
+from canaryctl.pulumi_stack import WEIGHT_KEY, CanaryStack, StackError, UpRun
 from canaryctl.sampling import fetch_version, run_requests
 from canaryctl.stackfiles import ROOT
 from canaryctl.stats import VerifyResult
@@ -247,8 +247,12 @@ class Promotion:
         gates = ", ".join(sorted({reason.partition(":")[0] for reason in failed.failed}))
         self.status.line(f"step canaryWeight {failed.weight} failed ({gates}): rolling back "
                          f"to canaryWeight {target}")
-        up = self._up(target, f"canaryctl promote: rollback to canaryWeight {target} "
-                      f"(canaryWeight {failed.weight} failed: {gates})", "rollback")
+        try:
+            up = self._up(target, f"canaryctl promote: rollback to canaryWeight {target} "
+                          f"(canaryWeight {failed.weight} failed: {gates})", "rollback")
+        except KeyboardInterrupt:  # in its `config set` (the `up` itself waits for its end)
+            up = UpRun(False, 0.0, {}, error="interrupted (Ctrl-C) before its `pulumi up` "
+                       "started", interrupted=True)
         if up.ok:
             report.result, report.final_weight = ROLLED_BACK, target
             report.notes.append(f"Result: rolled back; canaryWeight {target} is deployed "
@@ -256,11 +260,18 @@ class Promotion:
                                 f"{clock(up.seconds)}.")
             return report
         weight, serves = self._deployed()
+        try:
+            configured: int | None = self.stack.settings().weight
+        except StackError:
+            configured = None
         report.result, report.final_weight = ROLLBACK_FAILED, weight
         report.notes.append(f"Result: ROLLBACK FAILED: {up.error}")
+        finish = ("`pulumi up`" if configured == target else
+                  f"`pulumi config set {WEIGHT_KEY} {target} && pulumi up`")
         report.notes.append(f"Deployed: canaryWeight {weight} (serves {_pct(serves)}) per the "
-                            f"last completed update; the stack config says {target}. Run "
-                            "`pulumi up` to finish the rollback.")
+                            f"last completed update; the stack config says "
+                            f"{'?' if configured is None else configured}. Run {finish} to "
+                            "finish the rollback.")
         return report
 
     def _interrupted(self) -> PromoteReport:

@@ -237,6 +237,19 @@ def test_failed_rollback_exits_3_and_says_what_is_deployed(make_world: WorldFact
             "config says 0. Run `pulumi up` to finish the rollback.") in proc.stdout
 
 
+def test_a_rollback_whose_config_set_fails_says_what_the_config_holds(
+        make_world: WorldFactory) -> None:
+    world = make_world(behaviour=Behaviour(v2_error_rate=0.3))
+    world.edit(failConfigSet=["0"])
+    proc = world.promote("--steps", "20,50,100", *FAST)
+    assert proc.returncode == 3, proc.stderr
+    assert world.up_weights() == [20] and world.weight() == "20"
+    assert "Result: ROLLBACK FAILED: pulumi config set canaryWeight 0 failed" in proc.stdout
+    assert ("Deployed: canaryWeight 20 (serves 25%) per the last completed update; the stack "
+            "config says 20. Run `pulumi config set canaryWeight 0 && pulumi up` to finish "
+            "the rollback.") in proc.stdout
+
+
 def test_without_pulumi_on_path_exits_2(world: World, tmp_path: Path) -> None:
     empty = tmp_path / "bin"
     empty.mkdir()
@@ -309,3 +322,39 @@ def test_ctrl_c_to_promote_alone_lets_the_up_finish(world: World) -> None:
     assert report["result"] == "interrupted" and report["finalWeight"] == 20
     assert world.up_weights() == [20] and world.weight() == "20"
     assert world.stack["history"][0]["result"] == "succeeded"
+
+
+def _interrupt_config_set(world: World, value: str) -> subprocess.CompletedProcess[str]:
+    """Start a promotion whose `config set canaryWeight <value>` takes 0.6 s, and send SIGINT
+    to promote alone while it runs (the stand-in goes on and writes the value)."""
+    world.edit(slowConfigSet={value: 0.6})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "canaryctl", "promote", "--steps", "20,50", "--json", *FAST],
+        cwd=REPO_ROOT, env=world.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True)
+    deadline = time.monotonic() + 20
+    while world.state().get("configSetRunning") != value and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    while "configSetRunning" in world.state() and time.monotonic() < deadline:
+        time.sleep(0.02)  # a stand-in left running must not write after the assertions
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def test_ctrl_c_during_a_steps_config_set_leaves_the_config_at_the_deployed_weight(
+        world: World) -> None:
+    proc = _interrupt_config_set(world, "20")
+    assert proc.returncode == 130, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["result"] == "interrupted" and report["finalWeight"] == 0
+    assert world.calls("up") == [] and world.weight() == "0"  # resumable: 20 is not done
+
+
+def test_ctrl_c_during_the_rollbacks_config_set_still_reports(make_world: WorldFactory) -> None:
+    world = make_world(behaviour=Behaviour(v2_error_rate=0.3))
+    proc = _interrupt_config_set(world, "0")
+    assert proc.returncode == 3, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["result"] == "rollback-failed" and report["finalWeight"] == 20
+    assert world.up_weights() == [20] and world.weight() == "0"
