@@ -21,6 +21,7 @@ from canaryctl.plan import DEFAULT_STEPS, Plan, Step, parse_steps, plan_steps, p
 from canaryctl.progress import Status, clock, progress_bar
 from canaryctl.promote_report import (
     INTERRUPTED,
+    LOCKED,
     ROLLBACK_FAILED,
     ROLLED_BACK,
     PromoteReport,
@@ -44,7 +45,8 @@ exit status:
   0    every step passed: the last step's weight is deployed (or nothing was left to do)
   1    a gate failed and the rollback to --rollback-weight succeeded
   2    bad arguments, no Pulumi CLI, no such stack, or the URL does not answer
-       (nothing applied)
+       (nothing applied); or a step's `pulumi up` met another update's lock (that step
+       applied nothing; the passed weight before it stays, result "locked")
   3    the rollback itself failed; the report says which weight is deployed
   130  interrupted (Ctrl-C): the running `pulumi up` finished or was cancelled by Pulumi,
        and the report says which weight is deployed
@@ -92,6 +94,10 @@ def add_parser(
     return parser
 
 
+class _Locked(Exception):
+    """A step's `up` met another update's lock: stop without rolling back."""
+
+
 class Promotion:
     """One run: the plan, the gates, the stack, and the records of the steps walked."""
 
@@ -134,6 +140,8 @@ class Promotion:
                 report.final_weight = step.weight
         except KeyboardInterrupt:
             return self._interrupted()
+        except _Locked:
+            return self._locked()
         if failed is not None:
             return self._rollback(failed)
         report.notes.append(f"Result: promoted; canaryWeight {report.final_weight} is deployed "
@@ -162,6 +170,9 @@ class Promotion:
         record.up_seconds = up.seconds
         if up.interrupted:
             raise KeyboardInterrupt
+        if up.locked:
+            record.failed.append("up: another update holds the stack's lock; nothing was applied")
+            raise _Locked
         if not up.ok:
             record.failed.append(f"up: {up.error}")
             return self._settle(merged, record)
@@ -233,6 +244,26 @@ class Promotion:
         self.report.preamble.append(f"Latency baseline before the first step: V1 p95 {found}.")
 
     # ------------------------------------------------------------------ the endings
+
+    def _locked(self) -> PromoteReport:
+        """A step's `up` met another update's lock (ConcurrentUpdateError): nothing of it ran,
+        so what is deployed passed its gates; rolling back would only meet the same lock. The
+        stack config goes back to the deployed weight, so it says what is deployed."""
+        report = self.report
+        report.result = LOCKED
+        weight, serves = self._deployed()
+        report.final_weight = weight
+        note = (f"Stopped: another update holds the stack's lock, so the `pulumi up` for "
+                f"canaryWeight {report.steps[-1].weight} did not run. canaryWeight {weight} is "
+                f"deployed (serves {_pct(serves)})")
+        try:
+            if weight is not None and self.stack.settings().weight != weight:
+                self.stack.set_weight(weight)
+                note += f"; the stack config is set back to canaryWeight {weight}"
+        except StackError as exc:
+            note += f"; the stack config could not be set back ({exc})"
+        report.notes.append(note + ". Run promote again once that update has ended.")
+        return report
 
     def _deployed(self) -> tuple[int | None, float | None]:
         """canaryWeight and effective weight of the last completed update, from its outputs."""

@@ -14,9 +14,10 @@ from typing import Any
 from canaryctl.progress import clock
 from canaryctl.stats import BASELINE_VERSION, CANARY_VERSION, VerifyResult
 
-PROMOTED, ROLLED_BACK, ROLLBACK_FAILED, INTERRUPTED = (
-    "promoted", "rolled-back", "rollback-failed", "interrupted")
-EXIT_CODES = {PROMOTED: 0, ROLLED_BACK: 1, ROLLBACK_FAILED: 3, INTERRUPTED: 130}
+PROMOTED, ROLLED_BACK, ROLLBACK_FAILED, INTERRUPTED, LOCKED = (
+    "promoted", "rolled-back", "rollback-failed", "interrupted", "locked")
+# locked: another update held the stack's lock, so a step's `up` never ran (nothing applied)
+EXIT_CODES = {PROMOTED: 0, ROLLED_BACK: 1, ROLLBACK_FAILED: 3, INTERRUPTED: 130, LOCKED: 2}
 
 
 @dataclass

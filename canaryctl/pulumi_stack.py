@@ -66,6 +66,7 @@ class UpRun:
     outputs: dict[str, Any]  # the stack outputs after a successful up, plain values
     error: str = ""
     interrupted: bool = False  # a Ctrl-C came while it ran (it finished or was cancelled)
+    locked: bool = False  # another update held the stack's lock: this one never ran
 
 
 @dataclass
@@ -193,4 +194,5 @@ class CanaryStack:
             return UpRun(True, seconds, outputs, interrupted=interrupted)
         error = last_error_line(box.error, stderr) if box.error else "no result"
         return UpRun(False, seconds, {}, error=f"pulumi up failed: {error}",
-                     interrupted=interrupted)
+                     interrupted=interrupted,
+                     locked=isinstance(box.error, auto.ConcurrentUpdateError))

@@ -224,6 +224,21 @@ def test_a_failing_up_is_a_failed_step_and_rolled_back(world: World) -> None:
     assert world.up_weights() == [20, 0] and world.app.served == {(0.0, "V1"): 1}  # the probe
 
 
+def test_a_stack_locked_by_another_update_stops_without_rolling_back(
+        make_world: WorldFactory) -> None:
+    """ConcurrentUpdateError: the `up` never ran, so the deployed weight (which passed) stays;
+    rolling back would only meet the same lock. The config goes back to the deployed weight."""
+    world = make_world()
+    world.edit(lockedAt=[50])
+    code, report, _ = world.promote_json("--steps", "20,50,100")
+    assert code == 2 and report["result"] == "locked"
+    assert world.up_weights() == [20] and world.weight() == "20"  # the locked up never ran
+    assert report["finalWeight"] == 20
+    assert report["steps"][-1]["weight"] == 50
+    assert report["steps"][-1]["failed"] == [
+        "up: another update holds the stack's lock; nothing was applied"]
+
+
 def test_failed_rollback_exits_3_and_says_what_is_deployed(make_world: WorldFactory) -> None:
     world = make_world(behaviour=Behaviour(v2_error_rate=0.3))
     world.edit(failUpAt=[0])

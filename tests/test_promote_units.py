@@ -49,7 +49,7 @@ def test_parse_steps_names_what_is_wrong(text: str, message: str) -> None:
 def test_predicted_weight_follows_the_program_split() -> None:
     assert [REPLICAS_4(w) for w in (10, 20, 25, 50, 60, 100)] == [25, 25, 25, 50, 50, 100]
     assert predicted_weight("istio", 4)(10) == 10
-    assert predicted_weight("lattice", 4)(10) == 10  # unknown here: taken as exact
+    assert predicted_weight("lattice", 4)(10) == 10  # exact weights, like istio
 
 
 def test_plan_applies_every_step_above_the_current_weight() -> None:
@@ -139,7 +139,7 @@ def test_report_json_has_exactly_the_issue_keys() -> None:
                     "steps": [{"weight": 20, "effectiveWeight": 25, "passed": True, "failed": [],
                                "verify": measured(30, 10, 25).to_json(), "upSeconds": 1.235}]}
     assert EXIT_CODES == {"promoted": 0, "rolled-back": 1, "rollback-failed": 3,
-                          "interrupted": 130}
+                          "interrupted": 130, "locked": 2}
 
 
 def test_step_lines() -> None:
