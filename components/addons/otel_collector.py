@@ -23,14 +23,13 @@ from typing import Any
 import pulumi
 import yaml
 
-from components.addons.addon import Addon, AddonArgs, ClusterHandles
+from components.addons.addon import ClusterHandles
 from components.addons.xray import ADDON_NAME as DAEMON_ADDON_NAME
-from components.addons.xray import WRITE_POLICY_ARN
+from components.addons.xray import TracingAddon
 from components.addons.xray_manifests import (
     SERVICE_NAME,
     endpoint_network_policy,
     endpoint_service,
-    xray_address,
 )
 from components.course import XRAY_PORT
 from components.k8s.checkov import SKIP_PULL_POLICY, checkov_skip_annotations
@@ -222,21 +221,14 @@ class OtelCollectorProps:
     image: str = COLLECTOR_IMAGE
 
 
-class OtelCollector:
-    """The add-on and the address apps send to (`xray-service.<namespace>:2000`), as the
-    X-Ray daemon's. Its role carries the managed `AWSXRayDaemonWriteAccess` (X-Ray write only:
-    PutTraceSegments, PutTelemetryRecords, GetSamplingRules/Targets/StatisticSummaries)."""
+class OtelCollector(TracingAddon):
+    """The collector's add-on and address, as the X-Ray daemon's. Its role carries the managed
+    `AWSXRayDaemonWriteAccess` (X-Ray write only: PutTraceSegments, PutTelemetryRecords,
+    GetSamplingRules/Targets/StatisticSummaries)."""
 
     def __init__(self, cluster: ClusterHandles, props: OtelCollectorProps = OtelCollectorProps(),
                  opts: pulumi.ResourceOptions | None = None):
-        self.namespace = props.namespace
-        self.address = xray_address(props.namespace)
-        self.addon = Addon(
-            ADDON_NAME,
-            AddonArgs(cluster=cluster, namespace=props.namespace,
-                      service_account=NAME,
-                      managed_policy_arns=(WRITE_POLICY_ARN,),
-                      manifests=lambda arn: collector_objects(props.namespace, cluster.region,
-                                                              arn, props.image),
-                      object_names=shared_object_names(props.namespace)),
-            opts=opts)
+        super().__init__(
+            ADDON_NAME, cluster, props.namespace, NAME,
+            lambda arn: collector_objects(props.namespace, cluster.region, arn, props.image),
+            object_names=shared_object_names(props.namespace), opts=opts)

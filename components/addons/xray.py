@@ -8,7 +8,9 @@ AWS ends support for the daemon on 2027-02-25; `tracing: otel` runs an OpenTelem
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
@@ -36,18 +38,30 @@ def xray_objects(namespace: str, region: str, role_arn, image: str = XRAY_IMAGE)
             *build_xray(namespace, region, role_arn, image)]
 
 
-class XRayDaemon:
-    """The add-on and the address apps send to (`<service>.<namespace>:2000`)."""
+class TracingAddon:
+    """A tracing backend's add-on (manifests + a role with X-Ray write only) and the address
+    apps send to (`xray-service.<namespace>:2000`). Shared by the daemon and the collector."""
+
+    def __init__(self, name: str, cluster: ClusterHandles, namespace: str, service_account: str,
+                 manifests: Callable[[pulumi.Output[str]], list[dict[str, Any]]],
+                 object_names: Mapping[str, str] | None = None,
+                 opts: pulumi.ResourceOptions | None = None):
+        self.namespace = namespace
+        self.address = xray_address(namespace)
+        self.addon = Addon(
+            name,
+            AddonArgs(cluster=cluster, namespace=namespace, service_account=service_account,
+                      managed_policy_arns=(WRITE_POLICY_ARN,), manifests=manifests,
+                      object_names=dict(object_names or {})),
+            opts=opts)
+
+
+class XRayDaemon(TracingAddon):
+    """The X-Ray daemon's add-on and address."""
 
     def __init__(self, cluster: ClusterHandles, props: XRayDaemonProps = XRayDaemonProps(),
                  opts: pulumi.ResourceOptions | None = None):
-        self.namespace = props.namespace
-        self.address = xray_address(props.namespace)
-        self.addon = Addon(
-            ADDON_NAME,
-            AddonArgs(cluster=cluster, namespace=props.namespace,
-                      service_account=props.service_account,
-                      managed_policy_arns=(WRITE_POLICY_ARN,),
-                      manifests=lambda arn: xray_objects(props.namespace, cluster.region, arn,
-                                                         props.image)),
+        super().__init__(
+            ADDON_NAME, cluster, props.namespace, props.service_account,
+            lambda arn: xray_objects(props.namespace, cluster.region, arn, props.image),
             opts=opts)
