@@ -281,3 +281,18 @@ def test_cluster_admins_must_be_a_list_of_strings(raw):
 def test_duplicate_cluster_admins_are_refused():
     [message] = problems(clusterAdmins=json.dumps([ADMIN, ADMIN]))
     assert message.startswith("clusterAdmins[1]:") and "more than once" in message
+
+
+def test_readme_config_reference_lists_every_key_with_its_default():
+    readme = (ROOT / "README.md").read_text().splitlines()
+    for key in KEYS:
+        rows = [line for line in readme if line.startswith(f"| `{key.name}` |")]
+        assert len(rows) == 1, f"README's config reference has no single row for {key.name}"
+        default = key.default
+        if default == "":
+            shown = "(pinned)" if key.name.endswith("Version") else "(empty)"
+        elif isinstance(default, bool):
+            shown = f"`{str(default).lower()}`"
+        else:
+            shown = f"`{json.dumps(default) if isinstance(default, list) else default}`"
+        assert shown in rows[0], f"{key.name}: README does not show the default {shown}"
