@@ -64,7 +64,7 @@ def route_address(route_metadata: dict) -> str:
 
 def has_route_address(route_metadata: dict) -> bool:
     """Whether the controller has written the notification host into that metadata yet."""
-    return bool((route_metadata.get("annotations") or {}).get(routing_lattice.DOMAIN_ANNOTATION))
+    return routing_lattice.assigned_domain_name(route_metadata) is not None
 
 
 def notification_address(spec: AppSpec) -> tuple[Any, int]:

@@ -170,12 +170,17 @@ def notification_address(spec: AppSpec) -> tuple[Any, int]:
     return spec.notification_host, LISTENER_PORT
 
 
+def assigned_domain_name(route_metadata: dict) -> str | None:
+    """The controller's DNS-name annotation on a route, if it has written it yet."""
+    return (route_metadata.get("annotations") or {}).get(DOMAIN_ANNOTATION) or None
+
+
 def domain_name(route_metadata: dict) -> str:
     """The Lattice DNS name in a route's (live) metadata, as the controller wrote it. Always
     there once the route is created (`pulumi.com/waitFor`); a preview of an update sees it too,
     as its server-side dry run returns the live object. A preview of its creation has only the
     inputs: the app passes an unknown host then (`component._route_host`)."""
-    name = (route_metadata.get("annotations") or {}).get(DOMAIN_ANNOTATION)
+    name = assigned_domain_name(route_metadata)
     if not name:
         raise ValueError(f"the HTTPRoute has no {DOMAIN_ANNOTATION} annotation: is the AWS "
                          "Gateway API Controller running, and the service network there?")
