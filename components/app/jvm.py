@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.k8s.pods import resources
+
 # the smallest limit this sizing is meant for (heap 256 MiB, metaspace 96 MiB); not measured
 MIN_LIMIT_MIB = 512
 
@@ -76,5 +78,5 @@ class JvmMemory:
         return f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"
 
     def resources(self, cpu_request: str, cpu_limit: str) -> dict:
-        return {"requests": {"cpu": cpu_request, "memory": self.quantity(self.request_mib)},
-                "limits": {"cpu": cpu_limit, "memory": self.quantity(self.limit_mib)}}
+        return resources(cpu_request, self.quantity(self.request_mib), cpu_limit,
+                         self.quantity(self.limit_mib))
