@@ -30,6 +30,8 @@ from components.canary import plan_split
 from components.config import StackConfig, parse_config
 from components.config_keys import KEYS
 from components.config_rules import ConfigError
+from components.targets import local
+from components.targets.aws import app_services as aws_app_services
 
 SECRET_KEYS = {key.name for key in KEYS if key.secret}
 
@@ -62,12 +64,17 @@ def load(stack: str, overrides: dict[str, str] | None = None) -> StackConfig:
 def render_objects(cfg: StackConfig, cloud: CloudValues = CloudValues()) -> dict[str, list[dict]]:
     """Objects by component, in apply order."""
     split = plan_split(cfg.canary_strategy, cfg.canary_weight, cfg.notification_replicas)
+    if cfg.target == "local":  # the same app, on what the local platform runs in the cluster
+        services = local.app_services(cfg, cloud.db_password)
+        return {"app": build_app(app_spec(cfg, split, services)),
+                **local.backing_objects(cfg, cloud.db_password)}
     certificate = cfg.certificate_arn or (cloud.certificate_arn if cfg.domain_name else None)
-    spec = app_spec(cfg, split, tracing=endpoint(cfg.tracing), db_address=cloud.db_address,
-                    db_password=cloud.db_password, certificate_arn=certificate,
-                    smtp_username=cloud.smtp_username, smtp_password=cloud.smtp_password,
-                    lattice_cidrs=cloud.lattice_cidrs,
-                    notification_host=cloud.lattice_domain_name)
+    services = aws_app_services(
+        cfg, tracing=endpoint(cfg.tracing), db_address=cloud.db_address,
+        db_password=cloud.db_password, certificate_arn=certificate,
+        smtp_username=cloud.smtp_username, smtp_password=cloud.smtp_password,
+        lattice_cidrs=cloud.lattice_cidrs)
+    spec = app_spec(cfg, split, services, notification_host=cloud.lattice_domain_name)
     # one folder for either backend, so a re-render after switching leaves no stale objects
     objects = {"app": build_app(spec),
                "tracing": tracing_objects(cfg.tracing, cfg.region, cloud.xray_role_arn)}

@@ -44,6 +44,7 @@ from components.config_rules import (
     is_graviton,
     secret,
 )
+from components.config_target import check_target
 from components.eks_addons import PINNED, VERSION_PATTERN, AddonVersions, kube_proxy_matches
 from components.naming import AwsNames
 
@@ -91,6 +92,8 @@ class StackConfig:
     db_deletion_protection: bool
     addon_versions: AddonVersions  # vpc-cni, kube-proxy, coredns: pinned or from config
     cluster_admins: tuple[str, ...]  # IAM principal ARNs with cluster-admin access entries
+    target: str = "aws"  # TARGETS: AWS, or a local cluster (`components.targets`)
+    kube_context: str | None = None  # target local: the kubeconfig context; None: current
 
     @property
     def names(self) -> AwsNames:
@@ -173,8 +176,9 @@ def parse_config(
 ) -> StackConfig:
     """Validate raw config strings (None = unset) into a StackConfig, or raise ConfigError."""
     r = Reader(raw, set(secret_keys))
+    target = check_target(r)
 
-    if not region or not REGION.fullmatch(region):
+    if target == "aws" and (not region or not REGION.fullmatch(region)):
         r.problems.append(f"aws:region: got {region!r}; allowed: an AWS region such as us-east-1 "
                           "(`pulumi config set aws:region us-east-1`)")
 
@@ -320,6 +324,8 @@ def parse_config(
         db_deletion_protection=need(db_protect),
         addon_versions=need(addon_versions),
         cluster_admins=tuple(need(cluster_admins)),
+        target=target,
+        kube_context=r.text("kubeContext") or None,
     )
 
 

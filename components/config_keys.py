@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 STRATEGIES = ("replicas", "istio", "lattice")
+# where the stack runs: AWS (VPC, EKS, RDS, ...), or any Kubernetes cluster of a kubeconfig
+TARGETS = ("aws", "local")
 # what receives the apps' X-Ray segments at xray-service.xray:2000 (components/addons/tracing.py)
 TRACING_MODES = ("xray-daemon", "otel")
 
@@ -31,6 +33,13 @@ class Key:
 
 
 KEYS: tuple[Key, ...] = (
+    Key("target", "string", "aws",
+        "Where the stack runs: 'aws' (VPC, EKS, RDS, ACM and the AWS add-ons) or 'local' (any "
+        "Kubernetes cluster from a kubeconfig context: kind, k3d, minikube, Docker Desktop; "
+        "MySQL and tracing in the cluster, no AWS at all)."),
+    Key("kubeContext", "string", "",
+        "target 'local' only: the kubeconfig context of the cluster (KUBECONFIG is honoured). "
+        "Empty: the current context."),
     Key("canaryWeight", "integer", 50,
         "Percent of notification calls served by V2 (0..100)."),
     Key("notificationReplicas", "integer", 4,
@@ -42,7 +51,8 @@ KEYS: tuple[Key, ...] = (
     Key("tracing", "string", "xray-daemon",
         "What receives the apps' X-Ray segments at xray-service.xray:2000: 'xray-daemon' (the "
         "AWS X-Ray daemon; AWS ends its support on 2027-02-25) or 'otel' (an OpenTelemetry "
-        "collector, AWS Distro for OpenTelemetry, with the awsxray receiver and exporter)."),
+        "collector, AWS Distro for OpenTelemetry, with the awsxray receiver and exporter). With "
+        "target 'local' either value runs the collector, which sends to Jaeger in the cluster."),
     Key("domainName", "string", "",
         "Public hostname of the app. When set: HTTPS with an ACM certificate and a DNS record "
         "kept by ExternalDNS. Empty: HTTP on the load balancer's own hostname."),
@@ -105,3 +115,17 @@ KEYS: tuple[Key, ...] = (
 )
 
 DEFAULTS: dict[str, Any] = {k.name: k.default for k in KEYS}
+
+# Keys that mean something only on AWS: with target 'local' each must keep its default.
+AWS_ONLY: frozenset[str] = frozenset({
+    "domainName", "hostedZoneName", "certificateArn", "smtpUsername", "smtpPassword",
+    "kubernetesVersion", "vpcCniVersion", "kubeProxyVersion", "corednsVersion", "clusterAdmins",
+    "nodeInstanceType", "nodeDesiredSize", "nodeMinSize", "nodeMaxSize", "vpcCidr",
+    "availabilityZoneCount", "natGatewayPerZone", "dbInstanceClass", "dbEngineVersion",
+    "dbAllocatedStorage", "dbBackupRetentionDays", "dbMultiAz", "dbSkipFinalSnapshot",
+    "dbDeletionProtection",
+})
+# Keys that mean something only on a local cluster: with target 'aws' each keeps its default.
+LOCAL_ONLY: frozenset[str] = frozenset({"kubeContext"})
+# strategies that need AWS (VPC Lattice)
+AWS_ONLY_STRATEGIES = ("lattice",)

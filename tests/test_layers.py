@@ -1,7 +1,8 @@
 """The layout keeps its floor plan: imports only run downwards, and no module grows too big.
 
 Layers, lowest first: core (modules loose in `components/`) < `components/k8s` <
-`components/platform` < `components/addons` < `components/app` < `canaryctl`.
+`components/platform` < `components/addons` < `components/app` < `components/targets` (the two
+platforms, composed) < `canaryctl`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 from tests.harness import ROOT
 
 LAYERS = ["components", "components.k8s", "components.platform", "components.addons",
-          "components.app", "canaryctl"]
+          "components.app", "components.targets", "canaryctl"]
 MAX_LINES = 400
 MODULES = sorted(p for folder in ("components", "canaryctl")
                  for p in (ROOT / folder).rglob("*.py"))
@@ -49,7 +50,8 @@ def test_layer_of():
     assert layer_of("components.config") == 0
     assert layer_of("components.k8s.pods") == 1
     assert layer_of("components.app.routing") == 4
-    assert layer_of("canaryctl.render") == 5
+    assert layer_of("components.targets.local") == 5
+    assert layer_of("canaryctl.render") == 6
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))

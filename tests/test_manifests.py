@@ -11,10 +11,13 @@ import pytest
 
 from components.addons import otel_collector, tracing
 from components.addons import xray_manifests as xm
+from components.addons.load_balancer_controller import READINESS_GATE_INJECT
 from components.app import build, network_policies, routing_istio, services
 from components.app import ingress as app_ingress
 from components.app.spec import AppSpec
 from components.k8s import checkov
+from components.k8s.network_policy import ip_blocks
+from components.targets.aws import ANYWHERE, SES_SMTP_PORTS, ses_host
 from tests.util import diff, env_of
 
 JAVA_OPTS = ("-Xmx512m -XX:MaxMetaspaceSize=192m -XX:ReservedCodeCacheSize=64m "
@@ -29,13 +32,20 @@ def make_spec(**overrides: Any) -> AppSpec:
         notification_v1_image="stacksimplify/kube-notifications-microservice:3.0.0-AWS-XRay",
         notification_v2_image="stacksimplify/kube-notifications-microservice:4.0.0-AWS-XRay",
         usermgmt_replicas=1, notification_replicas=4, v1_replicas=2, v2_replicas=2,
-        region="eu-west-1", public_subnet_cidrs=("10.0.128.0/19", "10.0.160.0/19"),
-        private_subnet_cidrs=("10.0.0.0/19", "10.0.32.0/19"),
         xray_address="xray-service.xray:2000", xray_namespace="xray",
         xray_pod_labels={"app": "xray-daemon"},
         db_address="usermgmtdb.abc.eu-west-1.rds.amazonaws.com", db_password="db-pass",
         smtp_username="smtp-user", smtp_password="smtp-pass",
-        smtp_from_address="noreply@example.com", domain_name=None, certificate_arn=None)
+        smtp_from_address="noreply@example.com", load_balancer=True, domain_name=None,
+        certificate_arn=None)
+    # the AWS platform's values (components/targets/aws.py), from its plain inputs
+    region = overrides.pop("region", "eu-west-1")
+    public = overrides.pop("public_subnet_cidrs", ("10.0.128.0/19", "10.0.160.0/19"))
+    private = overrides.pop("private_subnet_cidrs", ("10.0.0.0/19", "10.0.32.0/19"))
+    values.update(smtp_host=ses_host(region), smtp_peers=ANYWHERE, smtp_ports=SES_SMTP_PORTS,
+                  usermgmt_from_peers=tuple(ip_blocks(public)),
+                  db_peers=tuple(ip_blocks(private)), node_peers=tuple(ip_blocks(private)),
+                  namespace_labels=READINESS_GATE_INJECT)
     if overrides.pop("istio", False):
         overrides["strategy"] = "istio"
     values.update(overrides)

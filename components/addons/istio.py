@@ -12,12 +12,12 @@ containers and stopped after the app, so the mesh never cuts calls in flight.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.addons.addon import ClusterHandles
 from components.course import ISTIO_NAMESPACE
 
 VERSION = "1.31.1"
@@ -52,11 +52,13 @@ class Istio(pulumi.ComponentResource):
 
     istiod: k8s.helm.v3.Release
 
-    def __init__(self, name: str, cluster: ClusterHandles, props: IstioProps = IstioProps(),
+    def __init__(self, name: str, provider: k8s.Provider,
+                 depends_on: Sequence[pulumi.Resource] = (), props: IstioProps = IstioProps(),
                  opts: pulumi.ResourceOptions | None = None):
+        """`depends_on`: what must run first (on EKS, the node group)."""
         super().__init__("eks-canary:addons:Istio", name, None, opts)
-        release_opts = pulumi.ResourceOptions(parent=self, provider=cluster.provider,
-                                              depends_on=[cluster.node_group])
+        release_opts = pulumi.ResourceOptions(parent=self, provider=provider,
+                                              depends_on=list(depends_on))
         base = k8s.helm.v3.Release(
             f"{name}-base", name="istio-base",
             chart="base", version=props.version,

@@ -125,12 +125,16 @@ def collector_config(region: str) -> dict[str, Any]:
 
 
 def build_collector(namespace: str, region: str, role_arn: Any,
-                    image: str = COLLECTOR_IMAGE) -> list[dict]:
-    """ServiceAccount, ConfigMap, DaemonSet, Service and NetworkPolicy, apply order."""
+                    image: str = COLLECTOR_IMAGE, config: dict[str, Any] | None = None,
+                    egress: list[dict] | None = None) -> list[dict]:
+    """ServiceAccount, ConfigMap, DaemonSet, Service and NetworkPolicy, apply order. Without a
+    role (`role_arn` None: a local cluster) the account has no IRSA annotation; `config` and
+    `egress` replace the X-Ray pipeline and its egress to AWS."""
     service_account = {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": metadata(NAME, namespace, LABELS, {ROLE_ARN_ANNOTATION: role_arn}),
+        "metadata": metadata(NAME, namespace, LABELS,
+                             {ROLE_ARN_ANNOTATION: role_arn} if role_arn is not None else None),
         # IRSA projects its own token volume; no Kubernetes API token is needed
         "automountServiceAccountToken": False,
     }
@@ -138,7 +142,8 @@ def build_collector(namespace: str, region: str, role_arn: Any,
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": metadata(CONFIG_MAP, namespace, LABELS),
-        "data": {CONFIG_FILE: yaml.safe_dump(collector_config(region), sort_keys=False)},
+        "data": {CONFIG_FILE: yaml.safe_dump(config or collector_config(region),
+                                             sort_keys=False)},
     }
     container = {
         "name": NAME,
@@ -190,7 +195,7 @@ def build_collector(namespace: str, region: str, role_arn: Any,
     }
     return [service_account, config_map, daemon_set,
             endpoint_service(namespace, LABELS),
-            endpoint_network_policy(NAME, namespace, LABELS)]
+            endpoint_network_policy(NAME, namespace, LABELS, egress)]
 
 
 def collector_objects(namespace: str, region: str, role_arn: Any,

@@ -7,7 +7,6 @@ the same namespace, so what the apps are given does not depend on the choice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -18,18 +17,9 @@ from components.addons.otel_collector import OtelCollector, OtelCollectorProps, 
 from components.addons.xray import XRayDaemon, XRayDaemonProps, xray_objects
 from components.addons.xray_manifests import xray_address
 from components.course import XRAY_LABELS
+from components.seam import TracingEndpoint as Endpoint
 
 Tracing = XRayDaemon | OtelCollector
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """What the app needs to know: where to send (AWS_XRAY_DAEMON_ADDRESS), and which pods in
-    which namespace receive (its NetworkPolicy's egress)."""
-
-    address: str
-    namespace: str
-    pod_labels: dict[str, str]
 
 
 def endpoint(mode: str) -> Endpoint:

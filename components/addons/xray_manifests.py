@@ -147,9 +147,10 @@ def endpoint_service(namespace: str, pod_labels: Mapping[str, str]) -> dict:
     }
 
 
-def endpoint_network_policy(name: str, namespace: str, pod_labels: Mapping[str, str]) -> dict:
+def endpoint_network_policy(name: str, namespace: str, pod_labels: Mapping[str, str],
+                            egress: list[dict] | None = None) -> dict:
     """The backend's pods take 2000 UDP/TCP from any pod of the cluster and send only to AWS
-    (443) and the cluster DNS."""
+    (443) and the cluster DNS, or where `egress` says (a trace store in the cluster)."""
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -161,7 +162,7 @@ def endpoint_network_policy(name: str, namespace: str, pod_labels: Mapping[str, 
                 "from": [{"namespaceSelector": {}}],  # any pod of the cluster may send traces
                 "ports": ports([XRAY_PORT], ("UDP", "TCP")),
             }],
-            "egress": [
+            "egress": egress if egress is not None else [
                 # the X-Ray API and STS (IRSA) are public AWS endpoints
                 {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
                  "ports": ports([443])},

@@ -29,7 +29,7 @@ def build_app(spec: AppSpec) -> list[dict]:
         usermgmt(spec),
         *(notification(spec, version) for version in VERSIONS),
         *budgets(spec),
-        ingress(spec),
+        *([ingress(spec)] if spec.load_balancer else []),
         *network_policies(spec),
         *routing.routing_objects(spec),
     ]

@@ -42,7 +42,8 @@ class CanaryAppArgs:
 
 
 class CanaryApp(pulumi.ComponentResource):
-    """User management + notification V1/V2 behind one ALB; outputs the public URL."""
+    """User management + notification V1/V2, behind one ALB where the platform has one;
+    outputs the URL that reaches user management."""
 
     url: pulumi.Output[str]
     objects: dict[str, pulumi.CustomResource]
@@ -79,9 +80,13 @@ class CanaryApp(pulumi.ComponentResource):
 
         objects = [o for o in build_app(spec)
                    if k8s_objects.logical_name(o) not in self.objects]
-        ingress_obj = next(o for o in objects if o["kind"] == "Ingress")
+        ingress_obj = next((o for o in objects if o["kind"] == "Ingress"), None)
         others = [o for o in objects if o is not ingress_obj]
         self.objects.update(k8s_objects.register(others, base))
+        if ingress_obj is None:  # no load balancer: the platform says how to reach the app
+            self.url = pulumi.Output.from_input(spec.url)
+            self.register_outputs({"url": self.url})
+            return
 
         # deleted first on destroy: before the pods and Services it routes to
         ingress_deps: list[pulumi.Resource] = [*self.objects.values(), *args.external_dns]

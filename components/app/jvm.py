@@ -32,11 +32,17 @@ class JvmMemory:
     """
 
     limit_mib: int = 1024
+    # a smaller request where the platform asks for one (a laptop cluster); the limit stays
+    request_override_mib: int | None = None
 
     def __post_init__(self) -> None:
         if self.limit_mib < MIN_LIMIT_MIB:
             raise ValueError(f"memory limit must be >= {MIN_LIMIT_MIB} MiB, "
                              f"got {self.limit_mib}")
+        if self.request_override_mib is not None and not (
+                0 < self.request_override_mib <= self.limit_mib):
+            raise ValueError(f"memory request must be in 1..{self.limit_mib} MiB, "
+                             f"got {self.request_override_mib}")
 
     @property
     def heap_mib(self) -> int:
@@ -56,7 +62,7 @@ class JvmMemory:
 
     @property
     def request_mib(self) -> int:
-        return self.limit_mib * 3 // 4
+        return self.request_override_mib or self.limit_mib * 3 // 4
 
     @property
     def java_opts(self) -> str:

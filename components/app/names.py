@@ -29,7 +29,6 @@ SMTP_SECRET = "smtp-credentials"
 MYSQL_SERVICE = "mysql"
 SMTP_SERVICE = "smtp-service"
 SMTP_PORT = 587
-SES_SMTP_PORTS = (25, 587, 465, 2587, 2465)  # every port the SES SMTP endpoint listens on
 
 APP_PODS = {"matchExpressions": [{
     "key": "app", "operator": "In",

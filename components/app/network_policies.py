@@ -11,7 +11,6 @@ from components.app.names import (
     APP_PODS,
     NOTIFICATION_LABELS,
     NOTIFICATION_PORT,
-    SES_SMTP_PORTS,
     USERMGMT_LABELS,
     USERMGMT_PORT,
 )
@@ -22,8 +21,6 @@ from components.k8s.network_policy import dns_egress, in_namespace, network_poli
 
 def network_policies(spec: AppSpec) -> list[dict]:
     ns = spec.namespace
-    public = [{"ipBlock": {"cidr": cidr}} for cidr in spec.public_subnet_cidrs]
-    private = [{"ipBlock": {"cidr": cidr}} for cidr in spec.private_subnet_cidrs]
     usermgmt_pods = {"matchLabels": dict(USERMGMT_LABELS)}
     notification_pods = {"matchLabels": dict(NOTIFICATION_LABELS)}
     return [
@@ -38,15 +35,19 @@ def network_policies(spec: AppSpec) -> list[dict]:
             "ports": ports([XRAY_PORT], ("UDP", "TCP"))}]),
         network_policy(
             "usermgmt", ns, usermgmt_pods,
-            # the ALB sends to pod IPs (target-type ip) from its public-subnet addresses
-            [{"from": public, "ports": ports([USERMGMT_PORT])}],
+            # the ALB sends to pod IPs (target-type ip) from its public-subnet addresses;
+            # without a load balancer nothing else may (kubectl port-forward reaches the pod
+            # from inside its own network namespace, where no policy applies)
+            [{"from": list(spec.usermgmt_from_peers), "ports": ports([USERMGMT_PORT])}]
+            if spec.usermgmt_from_peers else [],
             [{"to": [{"podSelector": notification_pods}], "ports": ports([NOTIFICATION_PORT])},
-             # RDS, reached through the `mysql` ExternalName, is in the private subnets
-             {"to": private, "ports": ports([MYSQL_PORT])}]),
+             # MySQL, reached through the `mysql` ExternalName: RDS in the private subnets, or
+             # the in-cluster server's pods
+             {"to": list(spec.db_peers), "ports": ports([MYSQL_PORT])}]),
         network_policy(
             "notification", ns, notification_pods,
             [{"from": [{"podSelector": usermgmt_pods}], "ports": ports([NOTIFICATION_PORT])}],
-            # SES SMTP endpoints have public addresses that change
-            [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": ports(SES_SMTP_PORTS)}]),
+            # the SMTP server: SES's public addresses, which change, or a server in the cluster
+            [{"to": list(spec.smtp_peers), "ports": ports(spec.smtp_ports)}]),
         *routing.network_policies(spec),
     ]

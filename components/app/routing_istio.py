@@ -39,11 +39,10 @@ def usermgmt_pod_annotations() -> dict[str, str]:
 
 
 def sidecar_network_policy(spec: AppSpec) -> dict:
-    private = [{"ipBlock": {"cidr": cidr}} for cidr in spec.private_subnet_cidrs]
     return network_policy(
         "allow-istio-sidecar", spec.namespace, APP_PODS,
         # the sidecar's status port (probes are rewritten to 15020) and health port
-        [{"from": private, "ports": ports(ISTIO_SIDECAR_PORTS)}],
+        [{"from": list(spec.node_peers), "ports": ports(ISTIO_SIDECAR_PORTS)}],
         [{"to": [in_namespace(ISTIO_NAMESPACE, ISTIOD_LABELS)], "ports": ports(ISTIOD_PORTS)}])
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.addons.load_balancer_controller import READINESS_GATE_INJECT
 from components.app import routing
 from components.app.names import (
     DB_SECRET,
@@ -27,11 +26,12 @@ from components.k8s.objects import metadata, namespace_object
 
 
 def namespace(spec: AppSpec) -> dict:
-    """The app's namespace, labelled as its canary strategy needs (see `routing`), and for the
-    load balancer controller's readiness gates: a user-management pod is ready only once the
-    ALB finds it healthy, so a rollout never removes the last healthy target."""
+    """The app's namespace, labelled as its canary strategy needs (see `routing`) and as the
+    platform asks (on AWS the load balancer controller's readiness gates: a user-management pod
+    is ready only once the ALB finds it healthy, so a rollout never removes the last healthy
+    target)."""
     return namespace_object(spec.namespace,
-                            {**routing.namespace_labels(spec), **READINESS_GATE_INJECT})
+                            {**routing.namespace_labels(spec), **spec.namespace_labels})
 
 
 def secrets(spec: AppSpec) -> list[dict]:
@@ -48,12 +48,9 @@ def secrets(spec: AppSpec) -> list[dict]:
     ]
 
 
-def smtp_host(region: str) -> str:
-    return f"email-smtp.{region}.amazonaws.com"
-
-
 def external_services(spec: AppSpec) -> list[dict]:
-    """DNS aliases the apps connect to: `mysql` (the RDS endpoint) and `smtp-service` (SES)."""
+    """DNS aliases the apps connect to, as the course names them: `mysql` and `smtp-service`
+    (on AWS: the RDS endpoint and SES; on a local cluster: Services there)."""
     def external(name: str, target: Any, port: int, port_name: str) -> dict:
         return {
             "apiVersion": "v1", "kind": "Service",
@@ -70,7 +67,7 @@ def external_services(spec: AppSpec) -> list[dict]:
 
     return [
         external(MYSQL_SERVICE, spec.db_address, MYSQL_PORT, "tcp-mysql"),
-        external(SMTP_SERVICE, smtp_host(spec.region), SMTP_PORT, "tcp-smtp"),
+        external(SMTP_SERVICE, spec.smtp_host, SMTP_PORT, "tcp-smtp"),
     ]
 
 

@@ -6,8 +6,11 @@ a weight change rescales pods and never rolls them.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from components.app import routing
 from components.app.disruption import spread
+from components.app.jvm import JvmMemory
 from components.app.names import (
     DB_SECRET,
     DB_SECRET_KEY,
@@ -29,6 +32,7 @@ from components.app.names import (
 from components.app.pods import (
     APP_SKIPS,
     INIT_IMAGE,
+    JAVA_MEMORY,
     deployment,
     java_container,
     pod_spec,
@@ -38,6 +42,11 @@ from components.app.pods import (
 from components.app.spec import AppSpec
 from components.course import DB_NAME, DB_USERNAME, MYSQL_PORT
 from components.k8s.pods import container_security_context, resources
+
+
+def java_memory(spec: AppSpec) -> JvmMemory:
+    """The course apps' memory: the JVM's bounds always; the request as the platform asks."""
+    return replace(JAVA_MEMORY, request_override_mib=spec.java_memory_request_mib)
 
 
 def usermgmt(spec: AppSpec) -> dict:
@@ -64,7 +73,7 @@ def usermgmt(spec: AppSpec) -> dict:
         "securityContext": container_security_context(),
     }
     container = java_container(USERMGMT_CONTAINER, spec.usermgmt_image, USERMGMT_PORT, env,
-                               USERMGMT_HEALTH_PATH)
+                               USERMGMT_HEALTH_PATH, java_memory(spec))
     return deployment(spec, USERMGMT_DEPLOYMENT, USERMGMT_LABELS, spec.usermgmt_replicas,
                       pod_spec([container], [init_db], spread(USERMGMT_LABELS)),
                       routing.usermgmt_pod_annotations(spec), APP_SKIPS)
@@ -81,7 +90,7 @@ def notification(spec: AppSpec, version: str) -> dict:
         *xray_env(spec, TRACING_NAMES[version]),
     ]
     container = java_container(NOTIFICATION_CONTAINER, spec.image(version), NOTIFICATION_PORT,
-                               env, NOTIFICATION_HEALTH_PATH)
+                               env, NOTIFICATION_HEALTH_PATH, java_memory(spec))
     return deployment(spec, notification_name(version), labels,
                       spec.replicas(version), pod_spec([container]),
                       routing.pod_annotations(spec), APP_SKIPS)

@@ -21,11 +21,12 @@ _CLASSES: dict[tuple[str, str], type[pulumi.CustomResource]] = {
     ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
     ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
     ("apps/v1", "DaemonSet"): k8s.apps.v1.DaemonSet,
+    ("apps/v1", "StatefulSet"): k8s.apps.v1.StatefulSet,
     ("policy/v1", "PodDisruptionBudget"): k8s.policy.v1.PodDisruptionBudget,
     ("networking.k8s.io/v1", "Ingress"): k8s.networking.v1.Ingress,
     ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
 }
-_WORKLOADS = ("Deployment", "DaemonSet")
+_WORKLOADS = ("Deployment", "DaemonSet", "StatefulSet")
 # top-level fields besides apiVersion/kind, as the typed classes name their arguments
 _FIELDS = {"metadata": "metadata", "spec": "spec", "data": "data", "stringData": "string_data",
            "type": "type", "automountServiceAccountToken": "automount_service_account_token"}

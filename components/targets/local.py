@@ -1,0 +1,124 @@
+"""`target: local`: any Kubernetes cluster of a kubeconfig context, with no AWS at all.
+
+What AWS gives the app elsewhere runs in the cluster: MySQL 8.4 (a StatefulSet on the default
+StorageClass) for RDS, Mailpit for SES, the OpenTelemetry collector and Jaeger for X-Ray, and
+Istio when chosen. No Ingress and no LoadBalancer Service: `kubectl port-forward` reaches user
+management on every local distribution, so `pulumi up` never waits for an address.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.addons.istio import Istio
+from components.addons.local_tracing import UI_PORT as TRACE_UI_PORT
+from components.addons.local_tracing import local_tracing_objects
+from components.addons.otel_collector import LABELS as COLLECTOR_LABELS
+from components.addons.otel_collector import OtelCollectorProps
+from components.addons.xray_manifests import xray_address
+from components.app.names import (
+    NOTIFICATION_LABELS,
+    USERMGMT_LABELS,
+    USERMGMT_PORT,
+    USERMGMT_SERVICE,
+)
+from components.config import StackConfig
+from components.k8s.network_policy import in_namespace
+from components.platform import local_mail, local_mysql
+from components.platform.in_cluster import InClusterService, InClusterServiceArgs
+from components.platform.local_mail import SMTP_PORT, mail_host, mail_objects
+from components.platform.local_mail import UI_PORT as MAIL_UI_PORT
+from components.platform.local_mysql import mysql_address, mysql_objects
+from components.seam import (
+    AppServices,
+    DatabaseEndpoint,
+    Exposure,
+    MailEndpoint,
+    TracingEndpoint,
+)
+from components.targets.base import Platform
+
+MYSQL_NAMESPACE = "mysql"
+MAIL_NAMESPACE = "mail"
+TRACING_NAMESPACE = OtelCollectorProps().namespace  # `xray`, as on AWS
+# the Java pods' memory request on a laptop cluster (their limit and JVM bounds stay): the
+# default stack then asks for less than 4 GiB (see `memory_requests_mib` in the tests)
+JAVA_MEMORY_REQUEST_MIB = 512
+LOCAL_URL = f"http://localhost:{USERMGMT_PORT}"
+
+
+def port_forward(context: str | None, namespace: str, service: str, port: int) -> str:
+    """The `kubectl port-forward` command that reaches a Service on localhost:port."""
+    command = ["kubectl", *(["--context", context] if context else []), "-n", namespace,
+               "port-forward", f"service/{service}", f"{port}:{port}"]
+    return shlex.join(command)
+
+
+def app_services(cfg: StackConfig, db_password: Any) -> AppServices:
+    """What the app gets on a local cluster; pure, so `canaryctl render` builds it too."""
+    return AppServices(
+        database=DatabaseEndpoint(
+            mysql_address(MYSQL_NAMESPACE), db_password,
+            (in_namespace(MYSQL_NAMESPACE, local_mysql.LABELS),)),
+        # Mailpit accepts any sender without credentials
+        mail=MailEndpoint(mail_host(MAIL_NAMESPACE), "", "",
+                          (in_namespace(MAIL_NAMESPACE, local_mail.LABELS),), (SMTP_PORT,)),
+        tracing=TracingEndpoint(xray_address(TRACING_NAMESPACE), TRACING_NAMESPACE,
+                                dict(COLLECTOR_LABELS)),
+        # reached by port-forward, from inside the pod: no peer to admit
+        exposure=Exposure(load_balancer=False, url=LOCAL_URL),
+        # kubelet probes come from the node, which local policy engines admit (kube-router,
+        # Calico, and kindnet, which filters forwarded traffic only)
+        node_peers=(),
+        java_memory_request_mib=JAVA_MEMORY_REQUEST_MIB,
+    )
+
+
+def backing_objects(cfg: StackConfig, db_password: Any) -> dict[str, list[dict]]:
+    """The objects of each in-cluster service, by component (also what `canaryctl render`
+    writes for a local stack)."""
+    app_ns = cfg.app_namespace
+    return {
+        "mysql": mysql_objects(MYSQL_NAMESPACE, db_password,
+                               [in_namespace(app_ns, USERMGMT_LABELS)]),
+        "mailpit": mail_objects(MAIL_NAMESPACE, [in_namespace(app_ns, NOTIFICATION_LABELS)]),
+        "tracing": local_tracing_objects(TRACING_NAMESPACE),
+    }
+
+
+def build(cfg: StackConfig) -> Platform:
+    """The provider of the kubeconfig context, MySQL, Mailpit, tracing and (maybe) Istio."""
+    # no kubeconfig given: the provider reads KUBECONFIG or ~/.kube/config, and `context`
+    # picks a context there (pulumi-kubernetes provider.go, client-go loading rules)
+    provider = k8s.Provider("local-cluster", context=cfg.kube_context)
+    if cfg.db_password is not None:
+        db_password: pulumi.Output[str] = pulumi.Output.secret(cfg.db_password)
+    else:
+        db_password = pulumi.Output.secret(random.RandomPassword(
+            "mysql-password", length=32, special=False).result)
+
+    services = [InClusterService(name, InClusterServiceArgs(objects, provider))
+                for name, objects in backing_objects(cfg, db_password).items()]
+    istio = Istio("istio", provider) if cfg.canary_strategy == "istio" else None
+
+    context, app_ns = cfg.kube_context, cfg.app_namespace
+    return Platform(
+        provider=provider,
+        services=app_services(cfg, db_password),
+        app_depends_on=[*(r for service in services for r in service.installed),
+                        *([istio.istiod] if istio is not None else [])],
+        outputs={
+            "target": "local",
+            "portForward": port_forward(context, app_ns, USERMGMT_SERVICE, USERMGMT_PORT),
+            "traceUi": f"http://localhost:{TRACE_UI_PORT}",
+            "traceUiPortForward": port_forward(context, TRACING_NAMESPACE, "jaeger",
+                                               TRACE_UI_PORT),
+            "mailUi": f"http://localhost:{MAIL_UI_PORT}",
+            "mailUiPortForward": port_forward(context, MAIL_NAMESPACE, "mailpit", MAIL_UI_PORT),
+            "xrayDaemonAddress": xray_address(TRACING_NAMESPACE),
+        })
