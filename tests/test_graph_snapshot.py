@@ -26,6 +26,7 @@ VARIANTS = {
     "http": {},
     "https": DOMAIN,
     "istio": {**DOMAIN, "canaryStrategy": "istio", "canaryWeight": "10"},
+    "local": {"target": "local"},
 }
 
 
@@ -50,7 +51,9 @@ def graph(run) -> dict:
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_graph_matches_snapshot(program, variant):
-    run = program(VARIANTS[variant], secrets=SECRETS)
+    config = VARIANTS[variant]
+    # SES credentials mean something only on AWS (a local stack refuses them)
+    run = program(config, secrets=None if config.get("target") == "local" else SECRETS)
     assert run.error is None, run.error
     current = json.loads(json.dumps(graph(run), sort_keys=True, default=str))
     path = SNAPSHOTS / f"graph-{variant}.json"
