@@ -245,3 +245,9 @@ def test_the_app_never_asks_for_the_target_or_reaches_into_a_platform():
              "components.addons.load_balancer_controller"))}, path.name
         assert "target" not in {a.attr for a in ast.walk(tree)
                                 if isinstance(a, ast.Attribute)}, path.name
+
+
+def test_istio_sidecar_policy_never_admits_every_source(program):
+    result = program({**LOCAL, "canaryStrategy": "istio"}, stack="local")
+    policy = result.k8s("NetworkPolicy", "allow-istio-sidecar").get("spec")
+    assert all(rule.get("from") for rule in policy.get("ingress", []))

@@ -42,7 +42,10 @@ def sidecar_network_policy(spec: AppSpec) -> dict:
     return network_policy(
         "allow-istio-sidecar", spec.namespace, APP_PODS,
         # the sidecar's status port (probes are rewritten to 15020) and health port
-        [{"from": list(spec.node_peers), "ports": ports(ISTIO_SIDECAR_PORTS)}],
+        # (an empty `from` would admit every source: with no node peers, rely on the policy
+        # engine admitting the pod's own node, as local ones do)
+        [{"from": list(spec.node_peers), "ports": ports(ISTIO_SIDECAR_PORTS)}]
+        if spec.node_peers else [],
         [{"to": [in_namespace(ISTIO_NAMESPACE, ISTIOD_LABELS)], "ports": ports(ISTIOD_PORTS)}])
 
 
