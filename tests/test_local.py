@@ -1,6 +1,7 @@
 """`target: local`: the same app on any Kubernetes cluster, with no AWS at all (issue 18)."""
 
 import ast
+import os
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,8 @@ def test_every_object_uses_the_provider_of_the_kube_context(program):
     assert run.error is None, run.error
     [provider] = run.of_type("pulumi:providers:kubernetes")
     assert provider.inputs.get("context") == "kind-eks-canary"
-    assert "kubeconfig" not in provider.inputs  # KUBECONFIG or ~/.kube/config, as kubectl
+    if "KUBECONFIG" not in os.environ:  # the SDK passes KUBECONFIG on as `kubeconfig`
+        assert "kubeconfig" not in provider.inputs  # ~/.kube/config, as kubectl
     for resource in run.k8s_objects():
         assert resource.provider.startswith(provider.urn), resource.name
     assert "--context kind-eks-canary" in run.outputs["portForward"]
@@ -251,3 +253,11 @@ def test_istio_sidecar_policy_never_admits_every_source(program):
     result = program({**LOCAL, "canaryStrategy": "istio"}, stack="local")
     policy = result.k8s("NetworkPolicy", "allow-istio-sidecar").get("spec")
     assert all(rule.get("from") for rule in policy.get("ingress", []))
+
+
+def test_a_kubeconfig_list_is_refused_with_the_fix(monkeypatch):
+    from components.targets.local import kubeconfig_problem
+    assert kubeconfig_problem(None) is None
+    assert kubeconfig_problem("/home/me/.kube/config") is None
+    problem = kubeconfig_problem("/home/me/.kube/a:/home/me/.kube/b")
+    assert problem is not None and "kubectl config view --flatten" in problem

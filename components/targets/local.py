@@ -8,6 +8,7 @@ management on every local distribution, so `pulumi up` never waits for an addres
 
 from __future__ import annotations
 
+import os
 import shlex
 from typing import Any
 
@@ -91,8 +92,22 @@ def backing_objects(cfg: StackConfig, db_password: Any) -> dict[str, list[dict]]
     }
 
 
+def kubeconfig_problem(kubeconfig_env: str | None) -> str | None:
+    """Why KUBECONFIG cannot serve, or None. The SDK passes KUBECONFIG to the provider as its
+    `kubeconfig` (pulumi_kubernetes/provider.py), which reads it as one file's path, or else as
+    kubeconfig text (provider/pkg/provider/util.go, parseKubeconfigString): a list of files,
+    which kubectl merges, would leave the cluster "unreachable"."""
+    if kubeconfig_env and os.pathsep in kubeconfig_env.strip(os.pathsep):
+        return (f"KUBECONFIG lists several files ({kubeconfig_env}); pulumi-kubernetes reads "
+                f"one: merge them (`kubectl config view --flatten > ~/.kube/merged && export "
+                f"KUBECONFIG=~/.kube/merged`) or export KUBECONFIG=<the file with the cluster>")
+    return None
+
+
 def build(cfg: StackConfig) -> Platform:
     """The provider of the kubeconfig context, MySQL, Mailpit, tracing and (maybe) Istio."""
+    if (problem := kubeconfig_problem(os.environ.get("KUBECONFIG"))) is not None:
+        raise pulumi.RunError(problem)
     # no kubeconfig given: the provider reads KUBECONFIG or ~/.kube/config, and `context`
     # picks a context there (pulumi-kubernetes provider.go, client-go loading rules)
     provider = k8s.Provider("local-cluster", context=cfg.kube_context)
