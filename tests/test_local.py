@@ -261,3 +261,9 @@ def test_a_kubeconfig_list_is_refused_with_the_fix(monkeypatch):
     assert kubeconfig_problem("/home/me/.kube/config") is None
     problem = kubeconfig_problem("/home/me/.kube/a:/home/me/.kube/b")
     assert problem is not None and "kubectl config view --flatten" in problem
+
+
+def test_promote_and_verify_take_the_forwarded_url(run):
+    """`promote` without --url reads the `url` output; on local it is the forwarded address."""
+    from canaryctl.outputs import notification_url
+    assert notification_url(run.outputs) == "http://localhost:8095/usermgmt/notification-xray"
