@@ -75,8 +75,15 @@ class LocalLeftovers:
         """Cluster-scoped objects that pulumi-kubernetes made (or Istio's), as "Kind name"."""
         kinds = self.kubectl(["--context", self.context, "api-resources", "--namespaced=false",
                               "--verbs=list", "-o", "name"]).split()
-        return {object_key(obj) for kind in kinds for obj in self.items(kind)
-                if pulumi_made(obj)}
+        found: set[str] = set()
+        for kind in kinds:
+            try:
+                objects = self.items(kind)
+            except LifeCycleError as exc:  # e.g. an aggregated API that is down: say so
+                self.log(f"  could not list {kind}: {exc}")
+                continue
+            found |= {object_key(obj) for obj in objects if pulumi_made(obj)}
+        return found
 
     def before(self, stack: str) -> None:
         present = sorted({n["metadata"]["name"] for n in self.items("namespaces")}

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
+from tests.live import test_live
+from tests.live.leftovers import LocalLeftovers
 from tests.live.lifecycle import (
     ROOT,
     Leftovers,
@@ -81,6 +83,8 @@ class Life:
 
 
 LifeFactory = Callable[..., Life]
+# a cluster with another project's Pulumi-made ClusterRole (there before: not a leftover)
+CLUSTER = Path(__file__).resolve().parent / "data" / "fake-cluster.json"
 
 
 @pytest.fixture
@@ -100,6 +104,7 @@ def make_life(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LifeF
         monkeypatch.setenv("FAKE_PULUMI_STATE", str(state_file))
         monkeypatch.setenv("FAKE_KUBECTL_LOG", str(kubectl_log))
         monkeypatch.setenv("FAKE_KUBECTL_FORWARD_TO", app.base_url.removeprefix("http://"))
+        monkeypatch.setenv("FAKE_KUBECTL_CLUSTER", str(CLUSTER))
         lines: list[str] = []
         runners = Runners(
             workspace=lambda: auto.LocalWorkspace(work_dir=str(ROOT)),
@@ -191,3 +196,26 @@ def test_a_local_stack_without_port_forward_output_is_refused(make_life: LifeFac
     with pytest.raises(LifeCycleError, match="exports portForward and url"):
         life.run()
     assert life.calls()[-2:] == [["destroy"], ["stack", "rm"]]
+
+
+def test_the_live_test_wiring_for_local_runs_on_stand_ins(make_life: LifeFactory,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """tests/live/test_live.py's own set-up (the current kubeconfig context, set as
+    kubeContext; the port-forward; the kubectl leftover check) with small samples."""
+    life = make_life()  # the stand-ins on PATH
+    monkeypatch.setattr(test_live, "log_to_stdout", life.lines.append)
+    plan, runners = test_live.live_setup({"EKS_CANARY_LIVE": "local"}, requests=40,
+                                         concurrency=8, timeout=2.0, bake=0.0)
+    assert plan.config == {"target": "local", "canaryWeight": "50",
+                           "canaryStrategy": "replicas", "kubeContext": "kind-canary"}
+    assert isinstance(runners.leftovers, LocalLeftovers)
+    runners.log = runners.leftovers.log = life.lines.append
+    life.app.stack = plan.stack
+    run_life_cycle(plan, runners)
+    configs = [c[2:] for c in life.calls() if c[:2] == ["config", "set"]]
+    assert configs[:4] == [["target"], ["canaryWeight"], ["canaryStrategy"], ["kubeContext"]]
+    gets = [argv for argv in life.forwards() if "get" in argv]
+    assert ["--context", "kind-canary", "get", "namespaces", "-o", "json"] in gets
+    assert ["--context", "kind-canary", "get", "persistentvolumeclaims", "--all-namespaces",
+            "-o", "json"] in gets
+    assert ["--context", "kind-canary", "get", "clusterroles", "-o", "json"] in gets
