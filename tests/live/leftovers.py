@@ -13,11 +13,14 @@ ClusterRoles). Deleting a namespace takes a while (Terminating): poll until a de
 
 aws: the Resource Groups Tagging API's GetResources with TagFilters Project=<project>,
 Stack=<stack> (components/tags.py), paginated. GetResources "returns all the tagged or
-previously tagged resources" (API reference, GetResources): a deleted resource can stay listed
-for a while, so the query is repeated until it is empty or a deadline passes. EC2 lists a
-terminated instance and a deleted NAT gateway for about an hour (states `terminated` and
-`deleted`): those count as gone at once. RDS snapshots (the final snapshot of each destroy,
-tagged by copy_tags_to_snapshot) are left on purpose and listed for the user to delete.
+previously tagged resources" (API reference, GetResources; botocore's service model says the
+same): a deleted resource can stay listed for a while, so the query is repeated until it is
+empty or a deadline passes. EC2 still describes what it has deleted: "terminated instances
+remain visible after termination (for approximately one hour)" (EC2 API reference,
+TerminateInstances), and a NAT gateway in state `deleted` "has been terminated" (botocore's
+EC2 model, NatGateway.State); those count as gone at once, as does an EC2 id that is
+`*.NotFound`. RDS snapshots (the final snapshot of each destroy, tagged through the instance's
+copy_tags_to_snapshot) are left on purpose and listed for the user to delete.
 """
 
 from __future__ import annotations
@@ -134,7 +137,7 @@ def arn_resource(arn: str) -> tuple[str, str, str]:
 
 
 def _ec2_gone(client: Any, kind: str, ident: str) -> bool:
-    """A terminated instance or deleted NAT gateway (EC2 lists them for about an hour)."""
+    """A terminated instance or a deleted NAT gateway (EC2 still describes both)."""
     if kind == "instance":
         reservations = client.describe_instances(InstanceIds=[ident])["Reservations"]
         states = [i["State"]["Name"] for r in reservations for i in r["Instances"]]

@@ -67,7 +67,8 @@ class FakeCluster:
     """kubectl's answers by argv; ``phases`` replaces the objects at each poll (sleep)."""
 
     def __init__(self, phases: list[dict[str, list[dict[str, Any]]]]) -> None:
-        self.phases, self.calls, self.sleeps = phases, [], 0
+        self.phases, self.sleeps = phases, 0
+        self.calls: list[list[str]] = []
 
     def kubectl(self, args: list[str]) -> str:
         self.calls.append(args)
@@ -101,7 +102,7 @@ def local_check(cluster: FakeCluster, lines: list[str]) -> LocalLeftovers:
 
 
 def test_local_check_waits_for_terminating_objects_to_go() -> None:
-    cluster, lines = FakeCluster([BEFORE, LEFT, LEFT, BEFORE]), []
+    cluster, lines = FakeCluster([BEFORE, LEFT, LEFT, BEFORE]), list[str]()
     check = local_check(cluster, lines)
     check.before("s")
     cluster.sleeps = 1  # the life cycle ran
@@ -110,7 +111,7 @@ def test_local_check_waits_for_terminating_objects_to_go() -> None:
 
 
 def test_local_check_reports_what_is_left_at_its_deadline() -> None:
-    cluster, lines = FakeCluster([BEFORE, LEFT]), []
+    cluster, lines = FakeCluster([BEFORE, LEFT]), list[str]()
     check = local_check(cluster, lines)
     check.before("s")
     cluster.sleeps = 1
