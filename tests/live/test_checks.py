@@ -14,7 +14,7 @@ import pytest
 from tests.live.leftovers import AwsLeftovers, LocalLeftovers, arn_resource, pulumi_made
 from tests.live.lifecycle import LifeCycleError, Record
 from tests.live.reach import forward_command, port_forward
-from tests.util import fake_pulumi_path
+from tests.util import fake_pulumi_path, write_fake_pulumi_state
 
 FAKE_KUBECTL_DIR = Path(__file__).resolve().parent / "fake_kubectl"
 SERVICE = "service/usermgmt-restapp-nodeport-service"
@@ -203,3 +203,43 @@ def test_aws_check_reports_what_is_still_listed_at_its_deadline() -> None:
                          monotonic=iter([0.0, 1.0]).__next__)
     with tagging:
         assert check.after("s", Record("s")).objects == [VPC]
+
+
+def test_the_live_test_wiring_for_aws() -> None:
+    """tests/live/test_live.py's set-up for aws: the region from the environment, the public
+    url, the tagging-API check (nothing runs here)."""
+    pytest.importorskip("boto3")
+    from tests.live import test_live
+    from tests.live.reach import public_url
+
+    plan, runners = test_live.live_setup({"EKS_CANARY_LIVE": "aws", "AWS_REGION": "eu-west-1",
+                                          "EKS_CANARY_LIVE_STRATEGY": "istio"})
+    assert plan.config == {"target": "aws", "canaryWeight": "50", "canaryStrategy": "istio",
+                           "aws:region": "eu-west-1"}
+    assert plan.stack.startswith("live-aws-") and plan.requests == 200 and plan.bake == 30
+    assert runners.reach is public_url
+    assert isinstance(runners.leftovers, AwsLeftovers) and runners.leftovers.region == "eu-west-1"
+
+
+def test_aws_without_a_region_is_skipped_with_the_reason() -> None:
+    from tests.live import test_live
+
+    with pytest.raises(pytest.skip.Exception, match="EKS_CANARY_LIVE_REGION or AWS_REGION"):
+        test_live.live_setup({"EKS_CANARY_LIVE": "aws"})
+
+
+def test_the_public_url_is_used_once_it_answers(tmp_path: Path) -> None:
+    from tests.live.reach import public_url
+    from tests.loopback_app import LoopbackApp
+
+    state = tmp_path / "state.json"
+    write_fake_pulumi_state(state, {"dev": {"outputs": {"trafficSplit": {"effectiveWeight": 0}}}})
+    app = LoopbackApp(state).start()
+    try:
+        with public_url({"url": app.base_url}, ready_s=5) as base:
+            assert base == app.base_url
+    finally:
+        app.stop()
+    with pytest.raises(LifeCycleError, match="not an http"):
+        with public_url({"url": "(pending: the load balancer)"}):
+            pass
