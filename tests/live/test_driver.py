@@ -219,3 +219,48 @@ def test_the_live_test_wiring_for_local_runs_on_stand_ins(make_life: LifeFactory
     assert ["--context", "kind-canary", "get", "persistentvolumeclaims", "--all-namespaces",
             "-o", "json"] in gets
     assert ["--context", "kind-canary", "get", "clusterroles", "-o", "json"] in gets
+
+
+def verify_with(answers: list[tuple[int, dict[str, Any]]]) -> tuple[list[str], Any]:
+    """Run the driver's verify step on canned `canaryctl verify --json` answers."""
+    from contextlib import nullcontext
+
+    from tests.live.lifecycle import Ran, verify
+
+    lines: list[str] = []
+    replies = iter(answers)
+
+    def canaryctl(args: list[str]) -> Ran:
+        code, report = next(replies)
+        return Ran(code, json.dumps(report), "")
+
+    runners = Runners(workspace=lambda: None,  # type: ignore[arg-type, return-value]
+                      reach=lambda out: nullcontext("http://app"), canaryctl=canaryctl,
+                      leftovers=StateLeftovers(Path("/nonexistent")), log=lines.append)
+    plan = Plan(stack="s", target="local", config={})
+
+    def run() -> dict[str, Any]:
+        return verify(plan, runners, Record("s"), {}, 50.0)
+
+    return lines, run
+
+
+OFF = {"counts": {"V1": 130, "V2": 70}, "errors": {}, "ci95": [28.7, 41.9], "ok": False,
+       "expectedWeight": 50.0, "observedWeight": 35.0}
+ON = {**OFF, "counts": {"V1": 99, "V2": 101}, "ci95": [43.6, 57.4], "ok": True,
+      "observedWeight": 50.5}
+
+
+def test_a_split_that_is_only_off_is_measured_once_more() -> None:
+    lines, run = verify_with([(1, OFF), (0, ON)])
+    assert run() == ON
+    assert "split off" in lines[0] and "measuring again" in lines[0]
+
+
+def test_a_split_off_twice_or_with_errors_fails() -> None:
+    _, run = verify_with([(1, OFF), (1, OFF)])
+    with pytest.raises(LifeCycleError, match=r"verify at 50.0% failed \(exit 1\)"):
+        run()
+    _, run = verify_with([(1, {**OFF, "errors": {"http_500": 3}}), (0, ON)])
+    with pytest.raises(LifeCycleError, match="http_500"):
+        run()
