@@ -23,9 +23,8 @@ import pytest
 from canaryctl.stackfiles import project_defaults
 from components.canary import plan_split
 from tests.loopback_app import Behaviour, LoopbackApp
+from tests.util import REPO_ROOT, fake_pulumi_path, write_fake_pulumi_state
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-FAKE_PULUMI_DIR = REPO_ROOT / "tests" / "fake_pulumi"
 FAST = ["--bake", "0", "--requests", "40", "--concurrency", "8", "--timeout", "2"]
 STEP_KEYS = {"weight", "effectiveWeight", "passed", "failed", "verify", "upSeconds"}
 VERIFY_KEYS = {"requests", "counts", "errors", "observedWeight", "ci95", "expectedWeight",
@@ -82,12 +81,10 @@ class World:
 def _seed(path: Path, weight: int, url: str) -> None:
     defaults = project_defaults(REPO_ROOT)
     split = plan_split(defaults["canaryStrategy"], weight, int(defaults["notificationReplicas"]))
-    path.write_text(json.dumps({
-        "project": "eks-canary", "current": "dev", "defaults": defaults, "calls": [],
-        "stacks": {"dev": {
-            "config": {"eks-canary:canaryWeight": {"value": str(weight), "secret": False}},
-            "outputs": {"url": url, "trafficSplit": split.as_output(), "kubeconfig": "{}"},
-            "secretOutputs": ["kubeconfig"], "history": []}}}))
+    write_fake_pulumi_state(path, current="dev", stacks={"dev": {
+        "config": {"eks-canary:canaryWeight": {"value": str(weight), "secret": False}},
+        "outputs": {"url": url, "trafficSplit": split.as_output(), "kubeconfig": "{}"},
+        "secretOutputs": ["kubeconfig"], "history": []}})
 
 
 WorldFactory = Callable[..., World]
@@ -104,9 +101,7 @@ def make_world(tmp_path: Path) -> Iterator[WorldFactory]:
         apps.append(app)
         _seed(state_file, weight, app.base_url)
         app.start()
-        path = os.pathsep.join([str(FAKE_PULUMI_DIR), str(Path(sys.executable).parent),
-                                os.environ.get("PATH", "")])
-        return World(state_file, app, path)
+        return World(state_file, app, fake_pulumi_path())
 
     yield make
     for app in apps:

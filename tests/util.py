@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
+from canaryctl.stackfiles import project_defaults
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FAKE_PULUMI_DIR = REPO_ROOT / "tests" / "fake_pulumi"
 DOMAIN = {"domainName": "canary.example.com", "hostedZoneName": "example.com"}
 SECRETS = {"dbPassword": "Db-Secret-Value-456", "smtpUsername": "AKIAEXAMPLE",
            "smtpPassword": "smtp-Secret-Value-123"}
@@ -58,3 +66,20 @@ def jvm_flags(java_opts: str) -> dict[str, str]:
         else:
             flags[word] = ""
     return flags
+
+
+def fake_pulumi_path(*first: Path) -> str:
+    """PATH for code that runs `pulumi`: ``first``, the stand-in pulumi, this interpreter's
+    folder, then the inherited PATH."""
+    return os.pathsep.join([*(str(f) for f in first), str(FAKE_PULUMI_DIR),
+                            str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+
+def write_fake_pulumi_state(path: Path, stacks: dict[str, Any], current: str | None = None,
+                            **top: Any) -> None:
+    """A state file for tests/fake_pulumi/pulumi: the project, Pulumi.yaml's defaults (which
+    its `up` applies like the CLI), ``stacks`` and any other top-level setting (``upSeconds``,
+    ``upOutputs``, ...)."""
+    path.write_text(json.dumps({"project": "eks-canary", "current": current,
+                                "defaults": project_defaults(REPO_ROOT), "calls": [],
+                                "stacks": stacks, **top}))
