@@ -47,6 +47,7 @@ from components.targets.base import Platform
 MYSQL_NAMESPACE = "mysql"
 MAIL_NAMESPACE = "mail"
 TRACING_NAMESPACE = OtelCollectorProps().namespace  # `xray`, as on AWS
+NAMESPACES = (MYSQL_NAMESPACE, MAIL_NAMESPACE, TRACING_NAMESPACE)  # besides the app's
 # the Java pods' memory request on a laptop cluster (their limit and JVM bounds stay): the
 # default stack then asks for less than 4 GiB (see `memory_requests_mib` in the tests)
 JAVA_MEMORY_REQUEST_MIB = 512

@@ -1,9 +1,10 @@
 """After the last destroy and `stack rm`: is anything of the stack still there?
 
 local: through `kubectl --context C get ... -o json`. The stack's namespaces (the app's,
-`xray`, `mysql`, and `istio-system` with Istio) must be gone, with every PersistentVolumeClaim
-in them (MySQL's volumeClaimTemplate makes PVCs that a StatefulSet's deletion keeps; only the
-namespace's deletion removes them) and every PersistentVolume bound to one. A cluster-scoped
+`mysql`, `mail`, `xray`, and `istio-system` with Istio) must be gone, with every
+PersistentVolumeClaim in them (MySQL's volumeClaimTemplate makes them; the StatefulSet's
+retention policy and the namespace's deletion remove them) and every PersistentVolume bound to
+one. A cluster-scoped
 object counts as the stack's when it was not there before the stack was made and either
 carries `app.kubernetes.io/managed-by: pulumi` (pulumi-kubernetes sets it under client-side
 apply only: provider/pkg/provider/provider.go `Check`, metadata.TrySetManagedByLabel) or has a

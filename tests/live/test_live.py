@@ -25,6 +25,8 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
+from components.config_keys import DEFAULTS
+from components.targets import local
 from tests.live.leftovers import AwsLeftovers, LocalLeftovers
 from tests.live.lifecycle import (
     ROOT,
@@ -64,7 +66,8 @@ def _local(env: Mapping[str, str], config: dict[str, str],
     # set explicitly, so the stack, its port-forward and the leftover check use one cluster
     # even if the current context changes during the run
     config["kubeContext"] = context
-    namespaces = ["canary", "xray", "mysql"] + (["istio-system"] if strategy == "istio" else [])
+    namespaces = [DEFAULTS["appNamespace"], *local.NAMESPACES] + (
+        ["istio-system"] if strategy == "istio" else [])
     return LocalLeftovers(context, namespaces), context
 
 
