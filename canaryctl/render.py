@@ -51,12 +51,18 @@ class CloudValues:
 
 
 def load(stack: str, overrides: dict[str, str] | None = None) -> StackConfig:
-    """The validated config of a stack, as the program would see it."""
+    """The validated config of a stack, as the program would see it. `overrides` may name a
+    key as the stack files do (`eks-canary:canaryWeight`) or without the project's prefix; a
+    key of this project that the key table does not know is refused, like in `pulumi up`."""
+    name = project()["name"]
+    overrides = {key.removeprefix(f"{name}:"): value for key, value in (overrides or {}).items()}
     raw, secret_keys = stack_config(stack, overrides)
     return parse_config({k: v for k, v in raw.items() if ":" not in k},
-                        project=project()["name"], stack=stack, region=raw.get("aws:region"),
-                        secret_keys=secret_keys | (set(overrides or {}) & SECRET_KEYS),
-                        to_secret=lambda value: value)
+                        project=name, stack=stack, region=raw.get("aws:region"),
+                        secret_keys=secret_keys | (set(overrides) & SECRET_KEYS),
+                        to_secret=lambda value: value,
+                        unknown_fix=f"drop `--set {{key}}=...`, or remove it from "
+                                    f"Pulumi.{stack}.yaml")
 
 
 def render_objects(cfg: StackConfig, cloud: CloudValues = CloudValues()) -> dict[str, list[dict]]:
@@ -93,6 +99,12 @@ def write(objects: dict[str, list[dict]], out: Path, kubernetes_version: str) ->
     return written
 
 
+def render_fix(stack: str) -> str:
+    """How to fix a value in `render`: on its command line, or in the stack file."""
+    return (f"fix with `--set <key>=<value>`, or in Pulumi.{stack}.yaml with "
+            f"`pulumi config set <key> <value> --stack {stack}`")
+
+
 def _assignment(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key:
@@ -117,7 +129,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     try:
         cfg = load(args.stack, dict(args.overrides))
-    except (ConfigError, FileNotFoundError) as error:
+    except ConfigError as error:
+        print(f"render: {error.report(render_fix(args.stack))}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as error:
         print(f"render: {error}", file=sys.stderr)
         return 2
     objects = render_objects(cfg)

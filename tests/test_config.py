@@ -296,3 +296,26 @@ def test_readme_config_reference_lists_every_key_with_its_default():
         else:
             shown = f"`{json.dumps(default) if isinstance(default, list) else default}`"
         assert shown in rows[0], f"{key.name}: README does not show the default {shown}"
+
+
+# ---- unknown keys (a typo must never be silently ignored)
+
+def test_a_misspelt_key_is_refused_with_the_nearest_known_key():
+    [message] = problems(canaryWieght="75")
+    assert message.startswith("canaryWieght:")
+    assert "did you mean `canaryWeight`?" in message
+    assert "Pulumi.yaml" in message and "Config reference" in message  # where the keys are
+
+
+def test_an_unknown_key_without_a_near_one_is_refused_without_a_guess():
+    [message] = problems(somethingElse="1")
+    assert message.startswith("somethingElse:") and "did you mean" not in message
+
+
+def test_a_key_in_the_wrong_case_is_suggested_in_the_right_one():
+    [message] = problems(canaryweight="75")
+    assert "did you mean `canaryWeight`?" in message
+
+
+def test_every_key_of_the_table_is_known():
+    parse(**{key.name: None for key in KEYS})  # unset (None) values of known keys: no problem

@@ -120,3 +120,16 @@ def test_render_module_entry_point(tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert "wrote" in result.stdout and list(tmp_path.glob("app/*.yaml"))
+
+
+def test_render_refuses_an_unknown_key_and_reads_the_namespaced_form(tmp_path, capsys):
+    assert main(["render", "--out", str(tmp_path / "a"), "--set", "canaryWieght=75"]) == 2
+    err = capsys.readouterr().err
+    assert "canaryWieght" in err and "did you mean `canaryWeight`?" in err
+    # the namespaced form, as the stack files spell it, is the same key
+    assert main(["render", "--out", str(tmp_path / "b"),
+                 "--set", "eks-canary:canaryWeight=150"]) == 2
+    assert "canaryWeight: got '150'" in capsys.readouterr().err
+    assert render.load("dev", {"eks-canary:canaryWeight": "25"}).canary_weight == 25
+    # keys of other namespaces are the providers' (aws:region is read by the program too)
+    assert render.load("dev", {"aws:region": "eu-west-1"}).region == "eu-west-1"
