@@ -179,8 +179,8 @@ def parse_config(
     r.problems += unknown_key_problems(raw, unknown_fix)
 
     if not region or not REGION.fullmatch(region):
-        given = repr(region) if region else "not set"
-        r.problems.append(f"aws:region: got {given}; allowed: an AWS region such as us-east-1 "
+        given = f"got {region!r}" if region else "not set"
+        r.problems.append(f"aws:region: {given}; allowed: an AWS region such as us-east-1 "
                           "(`pulumi config set aws:region us-east-1`)")
 
     weight = r.integer("canaryWeight", 0, 100)

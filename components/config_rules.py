@@ -88,7 +88,8 @@ class Reader:
         return "(secret value hidden)" if key in self.secret_keys else repr(self.raw.get(key))
 
     def problem(self, key: str, allowed: str) -> None:
-        self.problems.append(f"{key}: got {self.show(key)}; allowed: {allowed}")
+        given = "not set" if self.raw.get(key) is None else f"got {self.show(key)}"
+        self.problems.append(f"{key}: {given}; allowed: {allowed}")
 
     def string_list(self, key: str, example: str) -> list[str] | None:
         """A list of strings, as structured config reaches the program: JSON text."""

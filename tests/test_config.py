@@ -319,3 +319,9 @@ def test_a_key_in_the_wrong_case_is_suggested_in_the_right_one():
 
 def test_every_key_of_the_table_is_known():
     parse(**{key.name: None for key in KEYS})  # unset (None) values of known keys: no problem
+
+
+def test_a_missing_value_reads_not_set_never_none():
+    with pytest.raises(ConfigError) as caught:
+        parse(region=None)
+    assert "aws:region: not set; allowed" in str(caught.value) and "None" not in str(caught.value)
