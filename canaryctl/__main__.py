@@ -37,8 +37,7 @@ class _Parser(argparse.ArgumentParser):
     unavailable: dict[str, str]
 
 
-def _add_unavailable(parser: _Parser,
-                     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+def _add_unavailable(parser: _Parser, subparsers: argparse._SubParsersAction[_Parser],
                      name: str, package: str) -> None:
     """List a command whose dependencies are not installed; `main` answers it in one line."""
     parser.unavailable[name] = (
