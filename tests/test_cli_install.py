@@ -65,3 +65,17 @@ def test_usage_names_the_command_canaryctl(capsys):
 
     assert main(["--help"]) == 0
     assert capsys.readouterr().out.startswith("usage: canaryctl ")
+
+
+def test_tests_run_says_what_each_install_does_and_how_long_before_it_starts():
+    lines = (ROOT / "tests" / "run").read_text().replace("\\\n", " ").splitlines()
+    installs = [i for i, line in enumerate(lines) if "pip install" in line
+                and not line.lstrip().startswith("#")]
+    assert len(installs) == 3  # requirements + dev tools, canaryctl, validators
+    for index in installs:
+        echoes = [line for line in lines[:index] if line.startswith("echo \"== install")]
+        assert echoes, lines[index]
+    said = " ".join(line for line in lines if "install" in line and "echo" in line)
+    assert said.count("minutes") >= 2 and "canaryctl" in said
+    # and CI proves the console script: render runs through venv/bin/canaryctl
+    assert any(line.startswith("venv/bin/canaryctl render") for line in lines)
