@@ -196,6 +196,7 @@ def test_hostname_helpers():
 def test_pulumi_yaml_declares_every_key_with_the_same_type_and_default():
     """Regenerate with `venv/bin/python -m tests.gen_pulumi_yaml`."""
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    declared = {key: spec for key, spec in declared.items() if ":" not in key}
     assert set(declared) == {k.name for k in KEYS}
     for key in KEYS:
         spec = declared[key.name]
@@ -325,3 +326,27 @@ def test_a_missing_value_reads_not_set_never_none():
     with pytest.raises(ConfigError) as caught:
         parse(region=None)
     assert "aws:region: not set; allowed" in str(caught.value) and "None" not in str(caught.value)
+
+
+def test_pulumi_yaml_gives_aws_region_a_project_value_that_a_stack_overrides(tmp_path):
+    """The Pulumi CLI applies a provider key's `value:` from Pulumi.yaml to every stack that
+    does not set the key (pulumi/pulumi pkg/workspace/config.go, mergeConfig); such a key may
+    carry neither `type` nor `default` (sdk/go/common/workspace/project.go, Validate)."""
+    from canaryctl.stackfiles import stack_config
+
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    region = declared["aws:region"]
+    assert region["value"] == "us-east-1"
+    assert "default" not in region and "type" not in region
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.new.yaml").write_text("config: {}\n")
+    (tmp_path / "Pulumi.eu.yaml").write_text("config:\n  aws:region: eu-west-1\n")
+    assert stack_config("new", root=tmp_path)[0]["aws:region"] == "us-east-1"
+    assert stack_config("eu", root=tmp_path)[0]["aws:region"] == "eu-west-1"
+
+
+def test_the_generator_writes_pulumi_yaml_as_it_is():
+    from tests.gen_pulumi_yaml import config_block
+
+    text = (ROOT / "Pulumi.yaml").read_text()
+    assert text.endswith(config_block()) and text.count("config:\n") == 1
