@@ -1,0 +1,52 @@
+"""The README's first screen and the facts it states about the program."""
+
+from __future__ import annotations
+
+import re
+
+from tests.harness import ROOT
+from tests.util import DOMAIN
+
+README = (ROOT / "README.md").read_text()
+# added in parallel by the branch of `target: local` (the lead merges it right after Quick start)
+PENDING_ANCHORS = {"try-it-locally-free"}
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_the_first_screen_has_both_commands_and_the_cost():
+    first = "\n".join(README.splitlines()[:60])
+    assert "pulumi up" in first and "bash tests/run" in first
+    assert re.search(r"\d+(\.\d+)? USD", first)  # a cost figure in USD
+    assert "| **total, before traffic** |" in first and "per day" in first
+    assert "#try-it-locally-free" in first  # the way without an AWS account
+
+
+def test_the_table_of_contents_links_to_headings_that_exist():
+    headings = {anchor(h) for h in re.findall(r"^#{2,3} (.+)$", README, re.M)}
+    contents = README.split("## Contents\n", 1)[1].split("\n## ", 1)[0]
+    links = re.findall(r"\]\(#([^)]+)\)", contents)
+    assert len(links) >= 10
+    assert [link for link in links if link not in headings | PENDING_ANCHORS] == []
+    # use before detail: the design notes come after the config reference
+    assert README.index("## Config reference") < README.index("## Architecture") \
+        < README.index("## Design notes")
+
+
+def test_kubectl_and_its_kubeconfig_are_explained():
+    prerequisites = README.split("## Prerequisites\n", 1)[1].split("\n## ", 1)[0]
+    assert "kubectl" in prerequisites
+    assert 'aws eks update-kubeconfig --name "$(pulumi stack output clusterName)"' in README
+    assert "pulumi stack output kubeconfig --show-secrets" in README and "umask 077" in README
+
+
+def test_every_stack_output_the_readme_names_exists(program):
+    named = set(re.findall(r"pulumi stack output (?:--\S+ )*([A-Za-z]+)", README))
+    assert {"clusterName", "region", "url", "kubeconfig", "databaseFinalSnapshot"} <= named
+    run, with_domain = program(), program(DOMAIN)
+    assert run.error is None and with_domain.error is None
+    assert named <= set(run.outputs) | set(with_domain.outputs)
