@@ -44,8 +44,8 @@ def _add_unavailable(parser: _Parser, subparsers: argparse._SubParsersAction[_Pa
         f"{PROG} {name}: the Python package {package!r} is not installed for {sys.executable}: "
         f"run `{INSTALL}` in the project folder, then `venv/bin/{PROG} {name} ...`")
     subparsers.add_parser(name, help="(not installed yet, see below)", add_help=False)
-    parser.epilog = (f"Not installed yet: {', '.join(parser.unavailable)}; install with "
-                     f"`{INSTALL}`.")
+    parser.epilog = (f"Not installed yet: {', '.join(parser.unavailable)}. Install with:\n"
+                     f"  {INSTALL}")
 
 
 def build_parser(only: str | None = None) -> _Parser:
@@ -53,6 +53,7 @@ def build_parser(only: str | None = None) -> _Parser:
     parser = _Parser(
         prog=PROG,
         description="Operator tools for the eks-canary release.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the install command whole
     )
     parser.unavailable = {}
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
