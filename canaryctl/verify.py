@@ -7,7 +7,8 @@ threshold (canaryctl/stats.py). The report (canaryctl/report.py) also shows each
 p50/p95 latency.
 
 Exit status: 0 split and error rate fine, 1 split or error rate off, 2 bad arguments, no
-expected weight, or no HTTP answer at all.
+expected weight, or no HTTP answer at all (a URL that refuses or does not resolve ends after
+the first call, with no verdict on the split).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ exit status:
   0  the expected weight lies inside the 95% interval and the error rate is within R
   1  the split is outside the interval, or too many calls failed
   2  bad arguments, no expected weight (no --expect and no Pulumi CLI), or no HTTP answer
+     (a refused or unreachable URL: after the first call, with no verdict on the split)
 """
 
 
