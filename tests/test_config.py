@@ -350,3 +350,19 @@ def test_the_generator_writes_pulumi_yaml_as_it_is():
 
     text = (ROOT / "Pulumi.yaml").read_text()
     assert text.endswith(config_block()) and text.count("config:\n") == 1
+
+
+def test_project_keys_come_from_the_cli_environment_and_from_set_all_config(monkeypatch):
+    """The CLI's language host passes PULUMI_CONFIG; an inline Automation API program gets
+    set_all_config instead. Either way every key of the project's namespace is seen."""
+    import pulumi
+
+    from components.config import project_keys
+
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(
+        {"eks-canary:canaryWieght": "75", "aws:region": "us-east-1", "other:x": "1"}))
+    token = pulumi.runtime.config.CONFIG.set({"eks-canary:tracing": "otel"})
+    try:
+        assert project_keys("eks-canary") == {"canaryWieght", "tracing"}
+    finally:
+        pulumi.runtime.config.CONFIG.reset(token)
