@@ -50,3 +50,18 @@ def test_every_stack_output_the_readme_names_exists(program):
     run, with_domain = program(), program(DOMAIN)
     assert run.error is None and with_domain.error is None
     assert named <= set(run.outputs) | set(with_domain.outputs)
+
+
+def test_the_cost_table_adds_up():
+    rows = README.split("**What it costs**", 1)[1].split("\n\n", 2)[1].splitlines()[2:]
+    items, total = [], None
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        if cells[0].startswith("**total"):
+            total = (float(cells[2].strip("*")), float(cells[3].split()[0].strip("*")))
+            break
+        items.append((float(cells[2]), float(cells[3])))
+    assert total is not None and len(items) == 8
+    assert abs(sum(h for h, _ in items) - total[0]) < 0.005
+    assert abs(sum(d for _, d in items) - total[1]) < 0.015
+    assert all(abs(h * 24 - d) < 0.02 for h, d in items)  # a day is 24 hours of each
