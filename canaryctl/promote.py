@@ -28,7 +28,7 @@ from canaryctl.promote_report import (
     StepRecord,
 )
 from canaryctl.pulumi_stack import WEIGHT_KEY, CanaryStack, StackError, UpRun
-from canaryctl.sampling import fetch_version, run_requests
+from canaryctl.sampling import fetch_version, hint, run_requests
 from canaryctl.stackfiles import ROOT
 from canaryctl.stats import VerifyResult
 
@@ -358,6 +358,9 @@ def prepare(args: argparse.Namespace, status: Status) -> Promotion:
         if not probe.answered:
             raise PromoteError(f"cannot reach {url}: {probe.error} ({probe.detail}); "
                                "nothing applied")
+        if probe.error is not None and (advice := hint(url, probe.error)) is not None:
+            raise PromoteError(f"{url} answers, but not as the notification endpoint "
+                               f"({probe.detail}); nothing applied. {advice}")
     status.line(f"stack {stack.name}: canaryWeight {settings.weight} "
                 f"({settings.strategy}, {settings.replicas} pods); steps to apply: "
                 f"{', '.join(str(s.weight) for s in plan.steps) or 'none'}")

@@ -54,9 +54,9 @@ def format_report(result: VerifyResult) -> str:
     ci, observed = result.ci95, result.observed_weight
     if ci is not None and observed is not None:
         lines.append(f"V2 share  {observed:.1f}%  95% CI [{ci[0]:.1f}, {ci[1]:.1f}]")
-    where = "inside" if result.split_ok else "OUTSIDE"
-    lines.append(f"Expected  {result.expected_weight:g}% ({result.expected_source}): "
-                 f"{where} the interval")
+    where = ("inside the interval" if result.split_ok else "OUTSIDE the interval"
+             if result.valid else "not checked: no valid answer")
+    lines.append(f"Expected  {result.expected_weight:g}% ({result.expected_source}): {where}")
     verdict = "OK" if result.errors_ok else "TOO HIGH"
     lines.append(f"Errors    {100 * result.error_rate:.1f}% (max "
                  f"{100 * result.max_error_rate:g}%): {verdict}")

@@ -11,6 +11,7 @@ import http.client
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -26,6 +27,21 @@ BAD_BODY = "bad_body"
 PROTOCOL = "protocol"
 
 ProgressFn = Callable[[int, int], None]  # (calls done, calls in total)
+
+# the course's endpoint that passes the notification service's JSON through (REFERENCE: the
+# user-management app's /usermgmt/notification-xray -> {"appversion": "V1"|"V2", ...})
+EXPECTED_PATH = "/usermgmt/notification-xray"
+
+
+def hint(url: str, error: str) -> str | None:
+    """What to check when calls to `url` fail with the error kind `error`; None if no advice."""
+    if error not in (BAD_BODY, "http_404", "http_405"):
+        return None
+    path = urllib.parse.urlsplit(url).path or "/"
+    where = "" if path.endswith(EXPECTED_PATH) else f" (this URL's path is {path})"
+    return (f"hint: the URL must be the app's notification endpoint, ending in {EXPECTED_PATH}"
+            f"{where}, which answers JSON such as {{\"appversion\": \"V1\"}}; try "
+            f"\"$(pulumi stack output url){EXPECTED_PATH}\"")
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,12 @@ def project(root: Path = ROOT) -> dict[str, Any]:
 
 
 def project_defaults(root: Path = ROOT) -> dict[str, str]:
-    """What the Pulumi CLI fills in from Pulumi.yaml for keys the stack does not set."""
+    """What the Pulumi CLI fills in from Pulumi.yaml for keys the stack does not set: the
+    project's keys' `default`, other namespaces' `value` (aws:region)."""
     declared = project(root).get("config") or {}
-    return {key: _text(spec["default"]) for key, spec in declared.items()
-            if isinstance(spec, dict) and "default" in spec}
+    return {key: _text(spec["default"] if "default" in spec else spec["value"])
+            for key, spec in declared.items()
+            if isinstance(spec, dict) and ("default" in spec or "value" in spec)}
 
 
 def stack_values(stack: str, root: Path = ROOT) -> tuple[dict[str, str], set[str]]:

@@ -7,7 +7,8 @@ threshold (canaryctl/stats.py). The report (canaryctl/report.py) also shows each
 p50/p95 latency.
 
 Exit status: 0 split and error rate fine, 1 split or error rate off, 2 bad arguments, no
-expected weight, or no HTTP answer at all.
+expected weight, or no HTTP answer at all (a URL that refuses or does not resolve ends after
+the first call, with no verdict on the split).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from canaryctl import cli_args
 from canaryctl.outputs import OutputError, effective_weight
 from canaryctl.progress import Status, progress_bar
 from canaryctl.report import format_report
-from canaryctl.sampling import run_requests
+from canaryctl.sampling import fetch_version, hint, run_requests
 from canaryctl.stats import VerifyResult
 
 PULUMI_TIMEOUT_S = 60.0
@@ -32,6 +33,7 @@ exit status:
   0  the expected weight lies inside the 95% interval and the error rate is within R
   1  the split is outside the interval, or too many calls failed
   2  bad arguments, no expected weight (no --expect and no Pulumi CLI), or no HTTP answer
+     (a refused or unreachable URL: after the first call, with no verdict on the split)
 """
 
 
@@ -108,17 +110,33 @@ def run(args: argparse.Namespace) -> int:
     except VerifyError as exc:
         print(f"canaryctl verify: error: {exc}", file=sys.stderr)
         return 2
-    # a progress bar only for a human watching a terminal
-    status = Status(sys.stderr if sys.stderr.isatty() else None, tty=True)
+    # the first call alone: a URL that refuses or does not resolve ends here, at once
+    probe = fetch_version(args.url, args.timeout)
+    if not probe.answered:
+        if args.json:
+            print(json.dumps(VerifyResult.from_outcomes(
+                args.url, [probe], expected, args.max_error_rate,
+                expected_source=source).to_json()))
+        print(f"canaryctl verify: error: cannot reach {args.url}: {probe.error} "
+              f"({probe.detail}); no call was answered, so nothing was measured",
+              file=sys.stderr)
+        return 2
+    # a progress bar redrawn on a terminal; plain lines every 10 s elsewhere (CI logs)
+    status = Status.stderr(sys.stderr)
     try:
-        outcomes = run_requests(args.url, args.requests, args.concurrency, args.timeout,
-                                on_progress=lambda done, total: status.update(
-                                    progress_bar(done, total), force=done == total))
+        outcomes = [probe, *run_requests(
+            args.url, args.requests - 1, args.concurrency, args.timeout,
+            on_progress=lambda done, total: status.update(
+                progress_bar(done + 1, total + 1), force=done == total))]
     finally:
         status.clear()
     result = VerifyResult.from_outcomes(args.url, outcomes, expected, args.max_error_rate,
                                         expected_source=source)
     print(json.dumps(result.to_json()) if args.json else format_report(result))
+    for kind in result.errors:
+        if (advice := hint(args.url, kind)) is not None:
+            print(advice, file=sys.stderr)
+            break
     if not result.reachable:
         kinds = ", ".join(f"{k}: {n}" for k, n in result.errors.items())
         sample = next(iter(result.error_samples.values()), "")

@@ -43,6 +43,7 @@ from components.config_rules import (
     hostname,
     is_graviton,
     secret,
+    unknown_key_problems,
 )
 from components.config_target import check_target
 from components.eks_addons import PINNED, VERSION_PATTERN, AddonVersions, kube_proxy_matches
@@ -173,13 +174,17 @@ def parse_config(
     aws_profile: str | None = None,
     secret_keys: Set[str] = frozenset(),
     to_secret: Callable[[str], Any] = pulumi.Output.secret,
+    unknown_fix: str = "`pulumi config rm {key}`",
 ) -> StackConfig:
-    """Validate raw config strings (None = unset) into a StackConfig, or raise ConfigError."""
+    """Validate raw config strings (None = unset) into a StackConfig, or raise ConfigError.
+    Every key of `raw` must be in the key table; `unknown_fix` says how to remove one."""
     r = Reader(raw, set(secret_keys))
     target = check_target(r)
+    r.problems += unknown_key_problems(raw, unknown_fix)
 
     if target == "aws" and (not region or not REGION.fullmatch(region)):
-        r.problems.append(f"aws:region: got {region!r}; allowed: an AWS region such as us-east-1 "
+        given = f"got {region!r}" if region else "not set"
+        r.problems.append(f"aws:region: {given}; allowed: an AWS region such as us-east-1 "
                           "(`pulumi config set aws:region us-east-1`)")
 
     weight = r.integer("canaryWeight", 0, 100)
@@ -329,10 +334,26 @@ def parse_config(
     )
 
 
+def project_keys(project: str) -> set[str]:
+    """Every key of this project's namespace the program was given, known or not.
+
+    The Pulumi CLI merges Pulumi.yaml's defaults into the stack's config
+    (pulumi/pulumi pkg/workspace/config.go, mergeConfig) and its Python language host hands all
+    of it to the program as one JSON object "<namespace>:<key>" -> value in the environment
+    variable PULUMI_CONFIG (sdk/python/cmd/pulumi-language-python/main.go, pulumiConfigVar),
+    which `pulumi.runtime.get_config_env()` reads; an inline Automation API program gets its
+    config through `set_all_config` instead (pulumi/runtime/config.py, CONFIG). Both are read.
+    Keys of other namespaces (aws:, kubernetes:, pulumi:) are left to their providers.
+    """
+    given = {*pulumi.runtime.get_config_env(), *pulumi.runtime.config.CONFIG.get()}
+    return {key.removeprefix(f"{project}:") for key in given if key.startswith(f"{project}:")}
+
+
 def load_config() -> StackConfig:
     """Read the stack's config through the Pulumi SDK; bad input stops the run with one message."""
     config = pulumi.Config()
-    raw = {key.name: config.get(key.name) for key in KEYS}
+    names = {key.name for key in KEYS} | project_keys(pulumi.get_project())
+    raw = {name: config.get(name) for name in names}
     env_secret_keys = set(pulumi.runtime.get_config_secret_keys_env())
     secret_keys = {
         key.name for key in KEYS

@@ -129,3 +129,11 @@ AWS_ONLY: frozenset[str] = frozenset({
 LOCAL_ONLY: frozenset[str] = frozenset({"kubeContext"})
 # strategies that need AWS (VPC Lattice)
 AWS_ONLY_STRATEGIES = ("lattice",)
+# Values for other namespaces' keys, declared in Pulumi.yaml as `value:` (no type or default:
+# the Pulumi CLI allows only a value for a key that is not the project's, pulumi/pulumi
+# sdk/go/common/workspace/project.go Validate). The CLI gives every stack that does not set the
+# key this value (pkg/workspace/config.go mergeConfig); a stack's own setting wins.
+PROJECT_VALUES: dict[str, tuple[str, str]] = {
+    "aws:region": ("us-east-1", "Where everything runs on AWS. Every stack gets this value "
+                                "unless it sets its own (`pulumi config set aws:region ...`)."),
+}

@@ -6,9 +6,10 @@ allowed; secret values never echoed) and returns None, so one run reports every 
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from components.config_keys import DEFAULTS
 
@@ -34,15 +35,36 @@ IAM_PRINCIPAL = re.compile(
 )
 
 
+# how to fix a value, by where it came from: `pulumi up` reads the stack config
+PULUMI_FIX = ("fix with `pulumi config set <key> <value>`; a key that is not this project's: "
+              "`pulumi config rm <key>`")
+WHERE_KEYS_ARE = "the keys are declared in Pulumi.yaml (`config:`) and listed in README.md, " \
+                 "\"Config reference\""
+
+
 class ConfigError(Exception):
     """Bad stack config: the message lists every problem, one per line."""
 
     def __init__(self, problems: list[str]):
         self.problems = problems
-        super().__init__(
-            "invalid stack config (fix with `pulumi config set <key> <value>`):\n"
-            + "\n".join(f"  - {p}" for p in problems)
-        )
+        super().__init__(self.report(PULUMI_FIX))
+
+    def report(self, fix: str) -> str:
+        """The problems under a header that names the fix for where the values came from."""
+        return f"invalid stack config ({fix}):\n" + "\n".join(f"  - {p}" for p in self.problems)
+
+
+def unknown_key_problems(keys: Iterable[str], fix: str = "`pulumi config rm {key}`") -> list[str]:
+    """One problem per key of the project's namespace that the key table does not know, with the
+    nearest known key (a typo such as canaryWieght must never be silently ignored)."""
+    known = {name.lower(): name for name in DEFAULTS}
+    problems = []
+    for key in sorted(set(keys) - set(DEFAULTS)):
+        near = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.6)
+        guess = f"did you mean `{known[near[0]]}`? " if near else ""
+        problems.append(f"{key}: is not a key of this project; {guess}remove it: "
+                        f"{fix.format(key=key)}; {WHERE_KEYS_ARE}")
+    return problems
 
 
 class Reader:
@@ -61,10 +83,13 @@ class Reader:
 
     def show(self, key: str) -> str:
         """How to quote a given value in a message; secret values are never echoed."""
+        if self.raw.get(key) is None:
+            return "not set"
         return "(secret value hidden)" if key in self.secret_keys else repr(self.raw.get(key))
 
     def problem(self, key: str, allowed: str) -> None:
-        self.problems.append(f"{key}: got {self.show(key)}; allowed: {allowed}")
+        given = "not set" if self.raw.get(key) is None else f"got {self.show(key)}"
+        self.problems.append(f"{key}: {given}; allowed: {allowed}")
 
     def string_list(self, key: str, example: str) -> list[str] | None:
         """A list of strings, as structured config reaches the program: JSON text."""

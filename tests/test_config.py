@@ -196,6 +196,7 @@ def test_hostname_helpers():
 def test_pulumi_yaml_declares_every_key_with_the_same_type_and_default():
     """Regenerate with `venv/bin/python -m tests.gen_pulumi_yaml`."""
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    declared = {key: spec for key, spec in declared.items() if ":" not in key}
     assert set(declared) == {k.name for k in KEYS}
     for key in KEYS:
         spec = declared[key.name]
@@ -296,3 +297,81 @@ def test_readme_config_reference_lists_every_key_with_its_default():
         else:
             shown = f"`{json.dumps(default) if isinstance(default, list) else default}`"
         assert shown in rows[0], f"{key.name}: README does not show the default {shown}"
+
+
+# ---- unknown keys (a typo must never be silently ignored)
+
+def test_a_misspelt_key_is_refused_with_the_nearest_known_key():
+    [message] = problems(canaryWieght="75")
+    assert message.startswith("canaryWieght:")
+    assert "did you mean `canaryWeight`?" in message
+    assert "Pulumi.yaml" in message and "Config reference" in message  # where the keys are
+
+
+def test_an_unknown_key_without_a_near_one_is_refused_without_a_guess():
+    [message] = problems(somethingElse="1")
+    assert message.startswith("somethingElse:") and "did you mean" not in message
+
+
+def test_a_key_in_the_wrong_case_is_suggested_in_the_right_one():
+    [message] = problems(canaryweight="75")
+    assert "did you mean `canaryWeight`?" in message
+
+
+def test_every_key_of_the_table_is_known():
+    parse(**{key.name: None for key in KEYS})  # unset (None) values of known keys: no problem
+
+
+def test_a_missing_value_reads_not_set_never_none():
+    with pytest.raises(ConfigError) as caught:
+        parse(region=None)
+    assert "aws:region: not set; allowed" in str(caught.value) and "None" not in str(caught.value)
+
+
+def test_pulumi_yaml_gives_aws_region_a_project_value_that_a_stack_overrides(tmp_path):
+    """The Pulumi CLI applies a provider key's `value:` from Pulumi.yaml to every stack that
+    does not set the key (pulumi/pulumi pkg/workspace/config.go, mergeConfig); such a key may
+    carry neither `type` nor `default` (sdk/go/common/workspace/project.go, Validate)."""
+    from canaryctl.stackfiles import stack_config
+
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    region = declared["aws:region"]
+    assert region["value"] == "us-east-1"
+    assert "default" not in region and "type" not in region
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.new.yaml").write_text("config: {}\n")
+    (tmp_path / "Pulumi.eu.yaml").write_text("config:\n  aws:region: eu-west-1\n")
+    assert stack_config("new", root=tmp_path)[0]["aws:region"] == "us-east-1"
+    assert stack_config("eu", root=tmp_path)[0]["aws:region"] == "eu-west-1"
+
+
+def test_the_generator_writes_pulumi_yaml_as_it_is():
+    from tests.gen_pulumi_yaml import config_block
+
+    text = (ROOT / "Pulumi.yaml").read_text()
+    assert text.endswith(config_block()) and text.count("config:\n") == 1
+
+
+def test_project_keys_come_from_the_cli_environment_and_from_set_all_config(monkeypatch):
+    """The CLI's language host passes PULUMI_CONFIG; an inline Automation API program gets
+    set_all_config instead. Either way every key of the project's namespace is seen."""
+    import pulumi
+
+    from components.config import project_keys
+
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(
+        {"eks-canary:canaryWieght": "75", "aws:region": "us-east-1", "other:x": "1"}))
+    token = pulumi.runtime.config.CONFIG.set({"eks-canary:tracing": "otel"})
+    try:
+        assert project_keys("eks-canary") == {"canaryWieght", "tracing"}
+    finally:
+        pulumi.runtime.config.CONFIG.reset(token)
+
+
+def test_no_optional_key_is_declared_secret_with_a_default():
+    """The Pulumi CLI fills an unset key's default in as a plain value and then refuses it for a
+    `secret: true` key (pkg/workspace/config.go: mergeConfig, validateStackConfigValue): every
+    stack leaving such a key unset would fail. Secrets are guarded by the program instead."""
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    assert not [k for k, spec in declared.items() if spec.get("secret") and "default" in spec]
+    assert {k.name for k in KEYS if k.secret} == {"dbPassword", "smtpUsername", "smtpPassword"}

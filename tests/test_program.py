@@ -53,3 +53,16 @@ def test_default_run_succeeds(program):
     run = program()
     assert run.error is None, run.error
     assert run.outputs["trafficSplit"]["v2Replicas"] == 2
+
+
+def test_a_misspelt_key_stops_before_any_resource(program):
+    run = program({"canaryWieght": "75"})
+    assert run.error is not None and "canaryWieght" in run.error
+    assert "did you mean `canaryWeight`?" in run.error and "Traceback" not in run.error
+    assert "pulumi config rm canaryWieght" in run.error
+    assert run.resources == []
+
+
+def test_keys_of_other_namespaces_are_left_to_their_providers(program):
+    run = program({"kubernetes:enableServerSideApply": "true"})
+    assert run.error is None, run.error

@@ -288,6 +288,26 @@ def test_unreachable_url_exits_2_with_nothing_applied(world: World) -> None:
     assert world.calls("up") == [] and world.calls("config", "set") == []
 
 
+def test_a_url_answering_html_exits_2_with_a_hint_and_nothing_applied(
+        world: World, tmp_path: Path) -> None:
+    html = tmp_path / "site"
+    html.mkdir()
+    (html / "index.html").write_text("<html><body>It works</body></html>")
+    server = subprocess.Popen([sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1",
+                               "--directory", str(html)], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert server.stdout is not None
+        port = server.stdout.readline().split("port ")[1].split()[0]
+        proc = world.promote("--url", f"http://127.0.0.1:{port}/", "--steps", "20", *FAST)
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert proc.returncode == 2 and "/usermgmt/notification-xray" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert world.calls("up") == [] and world.calls("config", "set") == []
+
+
 def test_rollback_weight_must_be_below_the_first_step_applied(make_world: WorldFactory) -> None:
     world = make_world(weight=20)
     proc = world.promote("--steps", "20,50,100", "--rollback-weight", "50", *FAST)

@@ -120,3 +120,81 @@ def test_render_module_entry_point(tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert "wrote" in result.stdout and list(tmp_path.glob("app/*.yaml"))
+
+
+def test_render_refuses_an_unknown_key_and_reads_the_namespaced_form(tmp_path, capsys):
+    assert main(["render", "--out", str(tmp_path / "a"), "--set", "canaryWieght=75"]) == 2
+    err = capsys.readouterr().err
+    assert "canaryWieght" in err and "did you mean `canaryWeight`?" in err
+    # the namespaced form, as the stack files spell it, is the same key
+    assert main(["render", "--out", str(tmp_path / "b"),
+                 "--set", "eks-canary:canaryWeight=150"]) == 2
+    assert "canaryWeight: got '150'" in capsys.readouterr().err
+    assert render.load("dev", {"eks-canary:canaryWeight": "25"}).canary_weight == 25
+    # keys of other namespaces are the providers' (aws:region is read by the program too)
+    assert render.load("dev", {"aws:region": "eu-west-1"}).region == "eu-west-1"
+
+
+# ---- render tells the truth and leaves a clean folder
+
+def test_render_reports_the_split_served_and_the_inexact_warning(tmp_path, capsys):
+    assert main(["render", "--out", str(tmp_path / "m"), "--set", "canaryWeight=10"]) == 0
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    assert "canaryStrategy replicas" in out and "canaryWeight 10" in out
+    assert "serves 25%" in out and "V1 3 pods, V2 1 pod" in out
+    assert "notificationReplicas 10" in out  # how to make it exact, as `pulumi up` warns
+    assert "{" not in captured.out  # a readable summary, not a JSON dump
+    assert f"wrote {len(list((tmp_path / 'm').glob('*/*.yaml')))} objects" in captured.out
+
+
+def test_an_exact_split_has_no_warning(tmp_path, capsys):
+    assert main(["render", "--out", str(tmp_path / "m"), "--set", "canaryStrategy=istio",
+                 "--set", "canaryWeight=10"]) == 0
+    out = capsys.readouterr()
+    assert "serves 10%" in out.out and "cannot be served exactly" not in out.out + out.err
+
+
+def files_under(folder):
+    return {p.relative_to(folder) for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_second_render_leaves_nothing_of_the_first_that_it_did_not_write_again(tmp_path):
+    out = tmp_path / "m"
+    assert main(["render", "--out", str(out), "--set", "canaryStrategy=lattice"]) == 0
+    assert (out / "gateway-api-controller").is_dir()
+    first = files_under(out)
+    assert main(["render", "--out", str(out)]) == 0
+    second = files_under(out)
+    assert not (out / "gateway-api-controller").exists()  # no stale controller objects
+    assert {p for p in first - second if p.suffix == ".yaml"}  # the first wrote more
+    # every file there now was written by the second render (and listed in its record)
+    listed = set(render.written_files(out))
+    assert {p for p in second if p.name != render.RECORD} == listed
+
+
+def test_render_refuses_a_folder_with_files_it_did_not_write(tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    assert main(["render", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "notes.txt" in err and "did not write" in err
+    assert files_under(out) == {out.relative_to(out) / "notes.txt"}
+    # nor one that an earlier render wrote into, once someone added a file
+    fresh = tmp_path / "fresh"
+    assert main(["render", "--out", str(fresh)]) == 0
+    (fresh / "app" / "extra.yaml").write_text("kind: Secret\n")
+    assert main(["render", "--out", str(fresh)]) == 2
+    assert (fresh / "app" / "extra.yaml").exists()
+
+
+def test_tests_run_renders_into_its_own_folder_under_build():
+    script = (ROOT / "tests" / "run").read_text()
+    [folder] = [line.split("=")[1].split()[0] for line in script.splitlines()
+                if line.startswith("out=")]
+    outs = [line.split("--out ")[1].split()[0].replace('"$out', folder).strip('"')
+            for line in script.splitlines() if "render" in line and "--out " in line]
+    assert outs and all(o.startswith("build/") and not o.startswith("build/manifests/")
+                        and o != "build/manifests" for o in outs)
+    assert "rm -rf build/manifests\n" not in script

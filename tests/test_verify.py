@@ -298,7 +298,7 @@ def test_text_report_has_chart_and_verdict(capsys: pytest.CaptureFixture[str],
     assert "V1 ██████████████░░░░░░  70.0%  (70)" in out
     assert "V2 ██████░░░░░░░░░░░░░░  30.0%  (30)" in out
     assert "inside the interval" in out and "Result    OK" in out
-    assert err == ""  # no progress bar: stderr is not a terminal under capsys
+    assert "\r" not in err  # no progress bar redrawn: stderr is not a terminal under capsys
 
 
 def test_other_versions_are_counted_by_name(capsys: pytest.CaptureFixture[str],
@@ -346,13 +346,16 @@ def test_slow_answers_are_timeouts(capsys: pytest.CaptureFixture[str],
     assert code == 1 and data["errors"] == {"timeout": 2} and data["counts"] == {"V1": 8}
 
 
-def test_unreachable_url_exits_2(capsys: pytest.CaptureFixture[str],
-                                 closed_port_url: str) -> None:
-    code, out, err = run_cli(capsys, "--url", closed_port_url, "--requests", "5",
-                             "--expect", "30", "--timeout", "1")
-    assert code == 2
-    assert "cannot reach" in err and "connection: 5" in err and "Traceback" not in err
-    assert "Result    FAIL" in out
+def test_unreachable_url_exits_2_at_once_without_an_interval_verdict(
+    capsys: pytest.CaptureFixture[str], closed_port_url: str
+) -> None:
+    started = time.monotonic()
+    code, out, err = run_cli(capsys, "--url", closed_port_url, "--requests", "200",
+                             "--expect", "30", "--timeout", "1", "--concurrency", "1")
+    assert code == 2 and time.monotonic() - started < 5
+    assert f"cannot reach {closed_port_url}" in err and "refused" in err.lower()
+    assert "Traceback" not in err
+    assert "OUTSIDE" not in out + err and "interval" not in out + err and "Result" not in out
 
 
 def test_unreachable_url_with_json_still_prints_one_object(
@@ -360,8 +363,30 @@ def test_unreachable_url_with_json_still_prints_one_object(
 ) -> None:
     code, data, err = run_json(capsys, "--url", closed_port_url, "--requests", "3",
                                "--expect", "30")
-    assert code == 2 and data["ok"] is False and data["errors"] == {"connection": 3}
+    assert code == 2 and data["ok"] is False and data["errors"] == {"connection": 1}
     assert "cannot reach" in err
+
+
+def test_an_html_page_gets_a_hint_naming_the_expected_path(
+    capsys: pytest.CaptureFixture[str], serve: Callable[[Plan], FakeApp]
+) -> None:
+    app = serve(lambda i: (200, b"<html><body>It works</body></html>", 0.0))
+    root = app.url.removesuffix("/usermgmt/notification-xray") + "/"
+    code, out, err = run_cli(capsys, "--url", root, "--requests", "10", "--expect", "30")
+    assert code == 1
+    assert "/usermgmt/notification-xray" in err and "hint" in err
+    assert "OUTSIDE" not in out  # no answer to count is no verdict on the split
+
+
+def test_progress_shows_as_plain_lines_when_stderr_is_not_a_terminal(
+    capsys: pytest.CaptureFixture[str], serve: Callable[[Plan], FakeApp]
+) -> None:
+    app = serve(thirty_percent_v2)
+    code, _, err = run_cli(capsys, "--url", app.url, "--requests", "50", "--expect", "30")
+    assert code == 0
+    lines = err.splitlines()
+    assert lines and "\r" not in err  # no redraws in a CI log
+    assert lines[-1].endswith("50/50") and len(lines) <= 5  # a modest rate
 
 
 @pytest.mark.parametrize(
