@@ -267,3 +267,24 @@ def test_promote_and_verify_take_the_forwarded_url(run):
     """`promote` without --url reads the `url` output; on local it is the forwarded address."""
     from canaryctl.outputs import notification_url
     assert notification_url(run.outputs) == "http://localhost:8095/usermgmt/notification-xray"
+
+
+def test_mail_credentials_are_never_empty(run):
+    """JavaMail 1.4.7 with mail.smtp.auth=true refuses to connect when the user or password is
+    null (SMTPTransport.protocolConnect), and Spring turns "" into null: placeholders go to a
+    Mailpit that asks for no AUTH."""
+    from components.targets.local import MAIL_PLACEHOLDER_CREDENTIALS
+    secret = run.k8s("Secret", "smtp-credentials").inputs["stringData"]
+    assert secret["username"] and secret["password"]
+    assert MAIL_PLACEHOLDER_CREDENTIALS == (secret["username"], secret["password"])
+
+
+def test_mailpit_does_no_reverse_dns(run):
+    """Its policy admits no DNS; smtpd.go looks the client up before the greeting otherwise."""
+    env = env_of(containers(run.k8s("Deployment", "mailpit"))[0])
+    assert env["MP_SMTP_DISABLE_RDNS"] == "true"
+
+
+def test_a_kubeconfig_with_a_trailing_separator_is_refused():
+    from components.targets.local import kubeconfig_problem
+    assert kubeconfig_problem("/home/me/.kube/config:") is not None

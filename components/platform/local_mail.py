@@ -4,8 +4,9 @@ The course's notification app (03-notifications-service, `MailConfig` and
 application.properties) sends through `AWS_MAIL_SERVER_HOST` on port 587 (fixed), with
 `mail.smtp.auth=true` and `mail.smtp.starttls.enable=true` but not `starttls.required`, using
 JavaMail 1.4.7. That JavaMail (SMTPTransport.protocolConnect) goes on in plain text when the
-server offers no STARTTLS, and skips authentication when it offers no AUTH. Mailpit offers
-neither unless configured to, so the mails arrive as they are: creating a user
+server offers no STARTTLS, and skips authentication when it offers no AUTH, provided a user and
+password are set (it refuses to connect without them: the local platform gives placeholders).
+Mailpit offers neither unless configured to, so the mails arrive as they are: creating a user
 (`POST /usermgmt/user`) sends one, which Mailpit's web UI shows.
 
 Mailpit (axllent/mailpit): SMTP on 1025, web UI and API on 8025 (`/livez`, `/readyz`), its
@@ -51,6 +52,9 @@ def mail_objects(namespace: str, client_peers: Sequence[dict],
         "name": NAME,
         "image": image,
         "imagePullPolicy": "IfNotPresent",
+        # no reverse DNS of each SMTP client before the greeting (internal/smtpd/smtpd.go): the
+        # policy admits no DNS, and JavaMail 1.4.7 waits with no read timeout
+        "env": [{"name": "MP_SMTP_DISABLE_RDNS", "value": "true"}],
         "ports": [{"name": "smtp", "containerPort": SMTP_PORT, "protocol": "TCP"},
                   {"name": "http", "containerPort": UI_PORT, "protocol": "TCP"}],
         "resources": resources("10m", "32Mi", "200m", "128Mi"),

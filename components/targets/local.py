@@ -52,6 +52,11 @@ NAMESPACES = (MYSQL_NAMESPACE, MAIL_NAMESPACE, TRACING_NAMESPACE)  # besides the
 # default stack then asks for less than 4 GiB (see `memory_requests_mib` in the tests)
 JAVA_MEMORY_REQUEST_MIB = 512
 LOCAL_URL = f"http://localhost:{USERMGMT_PORT}"
+# Not secrets: Mailpit offers no AUTH, so JavaMail never sends them. They must not be empty:
+# the course's MailConfig always sets mail.smtp.auth=true, Spring's JavaMailSenderImpl turns ""
+# into null, and JavaMail 1.4.7 then refuses to connect at all (SMTPTransport.protocolConnect:
+# `if (useAuth && (user == null || passwd == null)) return false`).
+MAIL_PLACEHOLDER_CREDENTIALS = ("mailpit", "no-auth-offered")
 
 
 def port_forward(context: str | None, namespace: str, service: str, port: int) -> str:
@@ -67,15 +72,16 @@ def app_services(cfg: StackConfig, db_password: Any) -> AppServices:
         database=DatabaseEndpoint(
             mysql_address(MYSQL_NAMESPACE), db_password,
             (in_namespace(MYSQL_NAMESPACE, local_mysql.LABELS),)),
-        # Mailpit accepts any sender without credentials
-        mail=MailEndpoint(mail_host(MAIL_NAMESPACE), "", "",
+        mail=MailEndpoint(mail_host(MAIL_NAMESPACE), *MAIL_PLACEHOLDER_CREDENTIALS,
                           (in_namespace(MAIL_NAMESPACE, local_mail.LABELS),), (SMTP_PORT,)),
         tracing=TracingEndpoint(xray_address(TRACING_NAMESPACE), TRACING_NAMESPACE,
                                 dict(COLLECTOR_LABELS)),
         # reached by port-forward, from inside the pod: no peer to admit
         exposure=Exposure(load_balancer=False, url=LOCAL_URL),
-        # kubelet probes come from the node, which local policy engines admit (kube-router,
-        # Calico, and kindnet, which filters forwarded traffic only)
+        # kubelet probes come from the node, which local policy engines admit: kube-router
+        # accepts traffic "from local node" (pkg/controllers/netpol/pod.go), kindnet's
+        # kube-network-policies accepts root-owned traffic (`meta skuid 0 accept`), Calico
+        # accepts host-to-workload traffic
         node_peers=(),
         java_memory_request_mib=JAVA_MEMORY_REQUEST_MIB,
     )
@@ -98,7 +104,7 @@ def kubeconfig_problem(kubeconfig_env: str | None) -> str | None:
     `kubeconfig` (pulumi_kubernetes/provider.py), which reads it as one file's path, or else as
     kubeconfig text (provider/pkg/provider/util.go, parseKubeconfigString): a list of files,
     which kubectl merges, would leave the cluster "unreachable"."""
-    if kubeconfig_env and os.pathsep in kubeconfig_env.strip(os.pathsep):
+    if kubeconfig_env and os.pathsep in kubeconfig_env.strip():
         return (f"KUBECONFIG lists several files ({kubeconfig_env}); pulumi-kubernetes reads "
                 f"one: merge them (`kubectl config view --flatten > ~/.kube/merged && export "
                 f"KUBECONFIG=~/.kube/merged`) or export KUBECONFIG=<the file with the cluster>")
