@@ -74,7 +74,8 @@ lattice_network = LatticeNetwork("lattice", LatticeNetworkArgs(
 handles = ClusterHandles(
     name=cluster.name, region=cfg.region, vpc_id=network.vpc_id,
     oidc=OidcTrust(provider_arn=cluster.oidc_provider_arn, issuer=cluster.oidc_issuer),
-    provider=cluster.provider, node_group=cluster.node_group, tags=tags)
+    provider=cluster.provider, node_group=cluster.node_group, tags=tags,
+    dns=[cluster.coredns])
 lb_controller = load_balancer_controller(handles)
 dns = external_dns(handles, ExternalDnsProps(
     zone_name=zone_name, zone_id=zone.zone_id, zone_arn=zone.arn,

@@ -36,6 +36,9 @@ class ClusterHandles:
     provider: k8s.Provider
     node_group: pulumi.Resource
     tags: Tags
+    # what serves the cluster's DNS (the coredns add-on on EKS): every add-on depends on it,
+    # so `pulumi destroy` removes the add-ons while their pods can still resolve AWS endpoints
+    dns: Sequence[pulumi.Resource] = ()
 
     def iam_name(self, suffix: str) -> str:
         """An IAM name unique to the stack (the cluster is named after it), within 64 chars;
@@ -107,7 +110,7 @@ class Addon(pulumi.ComponentResource):
                 prefix=f"{name}-").values())
         install_opts = pulumi.ResourceOptions(
             parent=self, provider=cluster.provider,
-            depends_on=[cluster.node_group, *self.role.attachments, *owned_namespace,
+            depends_on=[cluster.node_group, *cluster.dns, *self.role.attachments, *owned_namespace,
                         *args.depends_on])
 
         self.release, self.objects = None, {}

@@ -117,6 +117,7 @@ class Cluster(pulumi.ComponentResource):
     cluster_security_group_id: pulumi.Output[str]
     provider: k8s.Provider
     node_group: eks.ManagedNodeGroup
+    coredns: aws.eks.Addon
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("eks-canary:platform:Cluster", name, None, opts)
@@ -152,6 +153,7 @@ class Cluster(pulumi.ComponentResource):
             vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True,
                                                   addon_version=versions.vpc_cni),
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(version=versions.kube_proxy),
+            coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
             access_entries=access_entries,
             provider_credential_opts=credentials,
             tags=tag(args.cluster_name),
@@ -190,13 +192,19 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
         )
 
-        # pulumi-eks would create a managed coredns only before any node exists (it has no
-        # default node group here, pulumi-eks#1819): its own add-on after the nodes instead,
-        # taking over the coredns that EKS installed at creation
-        aws.eks.Addon(
+        # pulumi-eks makes its own coredns add-on only with a default node group, Fargate or
+        # Auto Mode, or when told to (cluster.ts, `corednsExplicitlyEnabled`); its Python args
+        # class sets `enabled=True` as soon as it is built (pulumi_eks/_inputs.py,
+        # CoreDnsAddonOptionsArgs), so it is told `enabled=False` explicitly above. This add-on,
+        # made after the nodes, takes over the coredns that EKS installed at creation.
+        # `preserve`: deleting the add-on leaves CoreDNS running in the cluster (as pulumi-eks
+        # does for its own add-ons); the add-ons that clean up AWS objects on destroy depend on
+        # it (`ClusterHandles.dns`), so they go first, while the cluster still resolves names.
+        self.coredns = aws.eks.Addon(
             f"{name}-coredns", cluster_name=args.cluster_name, addon_name="coredns",
             addon_version=versions.coredns, resolve_conflicts_on_create="OVERWRITE",
-            resolve_conflicts_on_update="OVERWRITE", tags=tag(f"{args.cluster_name}-coredns"),
+            resolve_conflicts_on_update="OVERWRITE", preserve=True,
+            tags=tag(f"{args.cluster_name}-coredns"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_group]))
 
         self.name = args.cluster_name
