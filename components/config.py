@@ -14,6 +14,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import pulumi
@@ -44,7 +45,15 @@ from components.config_rules import (
     is_graviton,
     secret,
 )
-from components.eks_addons import PINNED, VERSION_PATTERN, AddonVersions, kube_proxy_matches
+from components.eks_addons import (
+    PINNED,
+    STANDARD_SUPPORT_ENDS,
+    VERSION_PATTERN,
+    AddonVersions,
+    kube_proxy_matches,
+    support_warning,
+    supported_versions,
+)
 from components.naming import AwsNames
 
 T = TypeVar("T")
@@ -109,8 +118,9 @@ class StackConfig:
         return self.names.service_network
 
 
-def _addon_versions(r: Reader, k8s_version: str | None) -> AddonVersions | None:
-    """The pinned add-on versions of the Kubernetes version, each overridable by config."""
+def _addon_versions(r: Reader, k8s_version: str | None, today: date) -> AddonVersions | None:
+    """The pinned add-on versions of the Kubernetes version, each overridable by config; a
+    version past its end of standard support on `today` is refused."""
     keys = {"vpc_cni": "vpcCniVersion", "kube_proxy": "kubeProxyVersion",
             "coredns": "corednsVersion"}
     # per field: "" not set, None set but invalid (reported), else the version given
@@ -119,15 +129,23 @@ def _addon_versions(r: Reader, k8s_version: str | None) -> AddonVersions | None:
              if r.text(key) else "" for field, key in keys.items()}
     if k8s_version is None:
         return None
-    pinned = ", ".join(PINNED)
+    allowed = supported_versions(today)
+    choices = ", ".join(allowed)
+    newest = max(STANDARD_SUPPORT_ENDS, key=lambda v: int(v.split(".")[1]))
     unpinned_rule = f"or set vpcCniVersion, kubeProxyVersion and corednsVersion for {k8s_version}"
-    if int(k8s_version.split(".")[1]) < 33:
-        r.problem("kubernetesVersion", f"1.NN with NN >= 33: {pinned} (the versions whose EKS "
-                                       f"add-ons are pinned), or a newer one with its add-on "
+    end = STANDARD_SUPPORT_ENDS.get(k8s_version)
+    if end is not None and end < today:
+        r.problem("kubernetesVersion", f"{choices} (EKS standard support of {k8s_version} ended "
+                                       f"{end.isoformat()}, EKS release calendar; see README, "
+                                       f"\"Upgrade Kubernetes\")")
+        return None
+    if end is None and int(k8s_version.split(".")[1]) <= int(newest.split(".")[1]):
+        r.problem("kubernetesVersion", f"{choices} (the versions in EKS standard support on "
+                                       f"{today.isoformat()}), or a newer one with its add-on "
                                        f"versions set")
         return None
     if k8s_version not in PINNED and not all(given.values()):
-        r.problem("kubernetesVersion", f"{pinned} (the versions whose EKS add-ons are pinned), "
+        r.problem("kubernetesVersion", f"{choices} (the versions whose EKS add-ons are pinned), "
                                        f"{unpinned_rule}")
         return None
     kube_proxy = given["kube_proxy"]
@@ -170,8 +188,11 @@ def parse_config(
     aws_profile: str | None = None,
     secret_keys: Set[str] = frozenset(),
     to_secret: Callable[[str], Any] = pulumi.Output.secret,
+    today: date | None = None,
 ) -> StackConfig:
-    """Validate raw config strings (None = unset) into a StackConfig, or raise ConfigError."""
+    """Validate raw config strings (None = unset) into a StackConfig, or raise ConfigError.
+    `today` (default: the current UTC date) decides which Kubernetes versions are supported."""
+    today = today or utc_today()
     r = Reader(raw, set(secret_keys))
 
     if not region or not REGION.fullmatch(region):
@@ -235,8 +256,10 @@ def parse_config(
         if image is not None and image.endswith(":latest"):
             r.problem(key, image_rule)
 
-    k8s_version = r.matching("kubernetesVersion", K8S_VERSION, "1.NN with NN >= 33, e.g. 1.35")
-    addon_versions = _addon_versions(r, k8s_version)
+    in_support = ", ".join(supported_versions(today))
+    k8s_version = r.matching("kubernetesVersion", K8S_VERSION,
+                             f"1.NN in EKS standard support: {in_support}")
+    addon_versions = _addon_versions(r, k8s_version, today)
     cluster_admins = _cluster_admins(r)
 
     instance_type = r.matching("nodeInstanceType", INSTANCE_TYPE, "an EC2 instance type, "
@@ -323,8 +346,13 @@ def parse_config(
     )
 
 
-def load_config() -> StackConfig:
-    """Read the stack's config through the Pulumi SDK; bad input stops the run with one message."""
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+def load_config(today: date | None = None) -> StackConfig:
+    """Read the stack's config through the Pulumi SDK; bad input stops the run with one message.
+    Every run warns when the Kubernetes version is near its end of standard support."""
     config = pulumi.Config()
     raw = {key.name: config.get(key.name) for key in KEYS}
     env_secret_keys = set(pulumi.runtime.get_config_secret_keys_env())
@@ -334,13 +362,17 @@ def load_config() -> StackConfig:
         or config.full_key(key.name) in env_secret_keys
     }
     try:
-        return parse_config(
+        cfg = parse_config(
             raw,
             project=pulumi.get_project(),
             stack=pulumi.get_stack(),
             region=pulumi.Config("aws").get("region"),
             aws_profile=pulumi.Config("aws").get("profile"),
             secret_keys=secret_keys,
+            today=today,
         )
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
+    if (warning := support_warning(cfg.kubernetes_version, today or utc_today())) is not None:
+        pulumi.log.warn(warning)
+    return cfg

@@ -139,11 +139,12 @@ def test_managed_addons_are_pinned_to_exact_versions(run):
 
 
 def test_addon_versions_follow_config(program):
-    run = program({"kubernetesVersion": "1.34", "vpcCniVersion": "v1.21.1-eksbuild.8"})
+    run = program({"kubeProxyVersion": "v1.35.3-eksbuild.14",
+                   "vpcCniVersion": "v1.21.1-eksbuild.8"})
     assert run.error is None, run.error
     cluster = run.one("eks:index:Cluster").inputs
     assert cluster["vpcCniOptions"]["addonVersion"] == "v1.21.1-eksbuild.8"
-    assert cluster["kubeProxyAddonOptions"]["version"].startswith("v1.34.")
+    assert cluster["kubeProxyAddonOptions"]["version"] == "v1.35.3-eksbuild.14"
 
 
 def test_zones_are_chosen_by_zone_id_excluding_those_eks_cannot_use(run):
