@@ -12,12 +12,11 @@ from typing import Any
 
 import pulumi
 
-from components.addons import otel_collector
 from components.addons.addon import ClusterHandles
 from components.addons.otel_collector import OtelCollector, OtelCollectorProps, collector_objects
 from components.addons.xray import XRayDaemon, XRayDaemonProps, xray_objects
 from components.addons.xray_manifests import xray_address
-from components.course import XRAY_LABELS
+from components.course import TRACING_LABELS
 
 Tracing = XRayDaemon | OtelCollector
 
@@ -25,7 +24,8 @@ Tracing = XRayDaemon | OtelCollector
 @dataclass(frozen=True)
 class Endpoint:
     """What the app needs to know: where to send (AWS_XRAY_DAEMON_ADDRESS), and which pods in
-    which namespace receive (its NetworkPolicy's egress)."""
+    which namespace receive (its NetworkPolicy's egress): the shared TRACING_LABELS, the same
+    for every backend, so a switch of `tracing` leaves the app's policy unchanged."""
 
     address: str
     namespace: str
@@ -35,12 +35,12 @@ class Endpoint:
 def endpoint(mode: str) -> Endpoint:
     """The endpoint of a validated `tracing` value, without registering anything."""
     if mode == "otel":
-        namespace, labels = OtelCollectorProps().namespace, otel_collector.LABELS
+        namespace = OtelCollectorProps().namespace
     elif mode == "xray-daemon":
-        namespace, labels = XRayDaemonProps().namespace, XRAY_LABELS
+        namespace = XRayDaemonProps().namespace
     else:
         raise ValueError(f"tracing: unknown mode {mode!r}")
-    return Endpoint(xray_address(namespace), namespace, dict(labels))
+    return Endpoint(xray_address(namespace), namespace, dict(TRACING_LABELS))
 
 
 def tracing_backend(mode: str, cluster: ClusterHandles,
