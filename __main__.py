@@ -45,7 +45,7 @@ cluster = Cluster("cluster", ClusterArgs(
     private_subnet_ids=network.private_subnet_ids, node_instance_type=cfg.node_instance_type,
     node_desired_size=cfg.node_desired_size, node_min_size=cfg.node_min_size,
     node_max_size=cfg.node_max_size, tags=tags, addon_versions=cfg.addon_versions,
-    admins=cfg.cluster_admins, aws_profile=cfg.aws_profile))
+    admins=cfg.cluster_admins, aws_profile=cfg.aws_profile, partition=cfg.partition))
 
 database = Database("database", DatabaseArgs(
     identifier=cfg.names.db_identifier, vpc_id=network.vpc_id,

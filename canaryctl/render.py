@@ -30,6 +30,7 @@ from components.canary import plan_split
 from components.config import StackConfig, parse_config
 from components.config_keys import KEYS
 from components.config_rules import ConfigError
+from components.partition import in_partition as _in_partition
 
 SECRET_KEYS = {key.name for key in KEYS if key.secret}
 
@@ -59,10 +60,17 @@ def load(stack: str, overrides: dict[str, str] | None = None) -> StackConfig:
                         to_secret=lambda value: value)
 
 
+def in_partition(value: Any, partition: str) -> Any:
+    """A placeholder ARN moved to the stack's partition; other values as they are."""
+    return _in_partition(value, partition) if isinstance(value, str) else value
+
+
 def render_objects(cfg: StackConfig, cloud: CloudValues = CloudValues()) -> dict[str, list[dict]]:
     """Objects by component, in apply order."""
     split = plan_split(cfg.canary_strategy, cfg.canary_weight, cfg.notification_replicas)
-    certificate = cfg.certificate_arn or (cloud.certificate_arn if cfg.domain_name else None)
+    # placeholders in the stack's partition, as AWS would give them
+    certificate = cfg.certificate_arn or (in_partition(cloud.certificate_arn, cfg.partition)
+                                          if cfg.domain_name else None)
     spec = app_spec(cfg, split, tracing=endpoint(cfg.tracing), db_address=cloud.db_address,
                     db_password=cloud.db_password, certificate_arn=certificate,
                     smtp_username=cloud.smtp_username, smtp_password=cloud.smtp_password,
@@ -70,7 +78,8 @@ def render_objects(cfg: StackConfig, cloud: CloudValues = CloudValues()) -> dict
                     notification_host=cloud.lattice_domain_name)
     # one folder for either backend, so a re-render after switching leaves no stale objects
     objects = {"app": build_app(spec),
-               "tracing": tracing_objects(cfg.tracing, cfg.region, cloud.xray_role_arn)}
+               "tracing": tracing_objects(cfg.tracing, cfg.region,
+                                          in_partition(cloud.xray_role_arn, cfg.partition))}
     if cfg.canary_strategy == "lattice":
         objects["gateway-api-controller"] = controller_objects(GatewayApiControllerProps())
     return objects

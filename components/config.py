@@ -55,6 +55,7 @@ from components.eks_addons import (
     supported_versions,
 )
 from components.naming import AwsNames
+from components.partition import arn_partition, partition_of
 
 T = TypeVar("T")
 
@@ -100,6 +101,11 @@ class StackConfig:
     db_deletion_protection: bool
     addon_versions: AddonVersions  # vpc-cni, kube-proxy, coredns: pinned or from config
     cluster_admins: tuple[str, ...]  # IAM principal ARNs with cluster-admin access entries
+
+    @property
+    def partition(self) -> str:
+        """The region's AWS partition (aws, aws-cn, aws-us-gov): every AWS-owned ARN's."""
+        return partition_of(self.region)
 
     @property
     def names(self) -> AwsNames:
@@ -159,7 +165,7 @@ def _addon_versions(r: Reader, k8s_version: str | None, today: date) -> AddonVer
     return AddonVersions(**{field: given[field] or getattr(pins, field) for field in keys})
 
 
-def _cluster_admins(r: Reader) -> list[str] | None:
+def _cluster_admins(r: Reader, partition: str | None) -> list[str] | None:
     """IAM roles (a path is fine) or users; each principal once (EKS: one access entry each)."""
     example = "arn:aws:iam::123456789012:role/admin"
     admins = r.string_list("clusterAdmins", example)
@@ -175,6 +181,10 @@ def _cluster_admins(r: Reader) -> list[str] | None:
             ok = False
         elif arn in admins[:index]:
             r.problems.append(f"{key}: got {arn!r} more than once; allowed: each principal once")
+            ok = False
+        elif partition is not None and arn_partition(arn) != partition:
+            r.problems.append(f"{key}: got {arn!r}; allowed: a principal of the region's "
+                              f"partition {partition} (arn:{partition}:iam::...)")
             ok = False
     return admins if ok else None
 
@@ -198,6 +208,7 @@ def parse_config(
     if not region or not REGION.fullmatch(region):
         r.problems.append(f"aws:region: got {region!r}; allowed: an AWS region such as us-east-1 "
                           "(`pulumi config set aws:region us-east-1`)")
+    partition = partition_of(region) if region and REGION.fullmatch(region) else None
 
     weight = r.integer("canaryWeight", 0, 100)
     replicas = r.integer("notificationReplicas", 1)
@@ -223,6 +234,9 @@ def parse_config(
             r.problem("certificateArn", "an ACM certificate ARN such as arn:aws:acm:us-east-1:"
                                         "123456789012:certificate/<uuid>")
             certificate_arn = None
+        elif partition is not None and arn_partition(certificate_arn) != partition:
+            r.problem("certificateArn", f"a certificate of the region's partition {partition} "
+                                        f"(arn:{partition}:acm:...)")
         elif region and match["region"] != region:
             r.problem("certificateArn", f"a certificate in the stack's region {region} "
                                         "(the ALB can only use certificates of its own region)")
@@ -260,7 +274,7 @@ def parse_config(
     k8s_version = r.matching("kubernetesVersion", K8S_VERSION,
                              f"1.NN in EKS standard support: {in_support}")
     addon_versions = _addon_versions(r, k8s_version, today)
-    cluster_admins = _cluster_admins(r)
+    cluster_admins = _cluster_admins(r, partition)
 
     instance_type = r.matching("nodeInstanceType", INSTANCE_TYPE, "an EC2 instance type, "
                                                                    "e.g. t3.large")

@@ -22,6 +22,7 @@ from components.addons.service_account_role import (
 from components.k8s import register as k8s_objects
 from components.k8s.objects import namespace_object
 from components.naming import IAM_ROLE_MAX, shorten
+from components.partition import partition_of
 from components.tags import Tags
 
 
@@ -39,6 +40,11 @@ class ClusterHandles:
     # what serves the cluster's DNS (the coredns add-on on EKS): every add-on depends on it,
     # so `pulumi destroy` removes the add-ons while their pods can still resolve AWS endpoints
     dns: Sequence[pulumi.Resource] = ()
+
+    @property
+    def partition(self) -> str:
+        """The region's AWS partition, for AWS-owned ARNs (`components.partition`)."""
+        return partition_of(self.region)
 
     def iam_name(self, suffix: str) -> str:
         """An IAM name unique to the stack (the cluster is named after it), within 64 chars;

@@ -37,6 +37,7 @@ import pulumi_kubernetes as k8s
 
 from components.addons.addon import Addon, AddonArgs, ClusterHandles, HelmChart
 from components.k8s.objects import RESTRICTED, namespace_object
+from components.partition import in_partition
 
 VERSION = "v2.1.3"
 CHART = HelmChart(
@@ -59,9 +60,10 @@ ACCESS_LOG_ACTIONS = (
 LOG_DELIVERY_SERVICE = "delivery.logs.amazonaws.com"
 
 
-def controller_policy(vendored: str) -> dict:
-    """The vendored policy without its access-log actions and log-delivery statement."""
-    document = json.loads(vendored)
+def controller_policy(vendored: str, partition: str = "aws") -> dict:
+    """The vendored policy without its access-log actions and log-delivery statement, its ARNs
+    in the stack's partition (the controller publishes one file, for the commercial one)."""
+    document = json.loads(in_partition(vendored, partition))
     statements = []
     for statement in document["Statement"]:
         if LOG_DELIVERY_SERVICE in json.dumps(statement):
@@ -125,8 +127,8 @@ class GatewayApiController(pulumi.ComponentResource):
             name,
             AddonArgs(cluster=cluster, namespace=props.namespace,
                       service_account=props.service_account,
-                      policy_document=json.dumps(controller_policy(POLICY_FILE.read_text()),
-                                                 indent=2),
+                      policy_document=json.dumps(
+                          controller_policy(POLICY_FILE.read_text(), cluster.partition), indent=2),
                       chart=props.chart, values=chart_values(cluster, args.account_id, props),
                       namespace_labels=props.namespace_labels,
                       depends_on=[self.crds, *args.depends_on]),

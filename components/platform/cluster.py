@@ -31,14 +31,15 @@ import pulumi_kubernetes as k8s
 from components.config_rules import is_graviton
 from components.eks_addons import AddonVersions
 from components.naming import short_hash
+from components.partition import eks_access_policy_arn, managed_policy_arn
 from components.tags import Tags
 
 LOG_TYPES = ["api", "audit", "authenticator"]
-CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"  # an EKS access policy
 NODE_POLICIES = [  # what a managed node's role needs (EKS user guide: "Amazon EKS node IAM role")
-    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryReadOnly",
 ]
 
 
@@ -62,6 +63,7 @@ class ClusterArgs:
     addon_versions: AddonVersions
     admins: Sequence[str] = ()  # IAM role/user ARNs with cluster-admin access entries
     aws_profile: str | None = None  # the stack's aws:profile, if any
+    partition: str = "aws"  # of the stack's region: every AWS-owned ARN's (components.partition)
 
 
 # EKS tag on the cluster naming the principal that created it (tag values allow the `:` and `/`
@@ -90,7 +92,8 @@ def cluster_creator(cluster_name: str) -> str:
     return aws.iam.get_session_context(arn=caller.arn).issuer_arn
 
 
-def admin_access_entries(admins: Sequence[str], creator: str) -> dict[str, eks.AccessEntryArgs]:
+def admin_access_entries(admins: Sequence[str], creator: str,
+                         partition: str = "aws") -> dict[str, eks.AccessEntryArgs]:
     """One access entry with the cluster-admin policy per admin, keyed by a hash of its ARN
     (stable when the list is reordered). The creator is left out: EKS already gave it an
     entry at creation, and a second one fails with ResourceInUseException."""
@@ -101,7 +104,7 @@ def admin_access_entries(admins: Sequence[str], creator: str) -> dict[str, eks.A
         f"admin-{short_hash(arn)}": eks.AccessEntryArgs(
             principal_arn=arn,
             access_policies={"cluster-admin": eks.AccessPolicyAssociationArgs(
-                policy_arn=CLUSTER_ADMIN_POLICY,
+                policy_arn=eks_access_policy_arn(partition, CLUSTER_ADMIN_POLICY),
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"))})
         for arn in admins if arn != creator
     }
@@ -126,7 +129,8 @@ class Cluster(pulumi.ComponentResource):
 
         # looked up while the program runs: pulumi-eks takes access_entries as a plain map
         creator = cluster_creator(args.cluster_name)
-        access_entries = admin_access_entries(args.admins, creator) if args.admins else None
+        access_entries = (admin_access_entries(args.admins, creator, args.partition)
+                          if args.admins else None)
         versions = args.addon_versions
         credentials = (eks.KubeconfigOptionsArgs(profile_name=args.aws_profile)
                        if args.aws_profile else None)
@@ -172,9 +176,10 @@ class Cluster(pulumi.ComponentResource):
             opts=child,
         )
         attachments = [
-            aws.iam.RolePolicyAttachment(f"{name}-node-{arn.rsplit('/', 1)[1]}",
-                                         role=node_role.name, policy_arn=arn, opts=child)
-            for arn in NODE_POLICIES
+            aws.iam.RolePolicyAttachment(f"{name}-node-{policy}", role=node_role.name,
+                                         policy_arn=managed_policy_arn(args.partition, policy),
+                                         opts=child)
+            for policy in NODE_POLICIES
         ]
 
         self.node_group = eks.ManagedNodeGroup(
