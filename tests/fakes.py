@@ -39,6 +39,9 @@ KUBECONFIG = json.dumps({"apiVersion": "v1", "kind": "Config", "clusters": [
     "users": [{"name": "aws", "user": {"exec": {"command": "aws"}}}]})
 
 
+EXISTING_CLUSTER_ENV = "EKS_CANARY_FAKE_EXISTING_CLUSTER"
+
+
 class FakeCloud(pulumi.runtime.Mocks):
     """Returns, for each resource type and invoke the program uses, the outputs AWS would.
     `calls` records every invoke: (token, arguments)."""
@@ -133,7 +136,14 @@ class FakeCloud(pulumi.runtime.Mocks):
                     "issuerName": "deployer", "issuerId": "AROAEXAMPLE",
                     "sessionName": "session", "id": inputs.get("arn")}, []
         if token == "aws:eks/getClusters:getClusters":  # a new stack: no cluster yet
-            return {"names": [], "id": REGION}, []
+            # EKS_CANARY_FAKE_EXISTING_CLUSTER set: the stack's cluster exists (a later `up`)
+            existing = ["eks-canary-dev"] if os.environ.get(EXISTING_CLUSTER_ENV) else []
+            return {"names": existing, "id": REGION}, []
+        if token == "aws:eks/getCluster:getCluster":
+            return {"name": inputs.get("name"), "id": inputs.get("name"),
+                    "arn": f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{inputs.get('name')}",
+                    "tags": {"eks-canary/cluster-creator": DEPLOYER_ROLE_ARN},
+                    "identities": [{"oidcs": [{"issuer": f"https://{OIDC_ISSUER}"}]}]}, []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {"names": ZONES, "zoneIds": [f"use1-az{i}" for i in range(1, 5)],
                     "id": REGION}, []
