@@ -136,7 +136,9 @@ def _addon_versions(r: Reader, k8s_version: str | None, today: date) -> AddonVer
     if k8s_version is None:
         return None
     allowed = supported_versions(today)
-    choices = ", ".join(allowed)
+    choices = ", ".join(allowed) or ("no version of the program's calendar any more: a newer "
+                                     "one with vpcCniVersion, kubeProxyVersion and "
+                                     "corednsVersion set")
     newest = max(STANDARD_SUPPORT_ENDS, key=lambda v: int(v.split(".")[1]))
     unpinned_rule = f"or set vpcCniVersion, kubeProxyVersion and corednsVersion for {k8s_version}"
     end = STANDARD_SUPPORT_ENDS.get(k8s_version)

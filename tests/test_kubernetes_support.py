@@ -73,3 +73,26 @@ def test_every_up_warns_near_the_end(program):
     run = program()
     assert run.error is None, run.error
     assert not [w for w in run.warnings if "standard support" in w]
+
+
+def test_an_up_refuses_1_33_with_its_date(program):
+    run = program({"kubernetesVersion": "1.33"})
+    assert run.error is not None and "kubernetesVersion: got '1.33'" in run.error
+    assert "2026-07-29" in run.error and not run.resources
+
+
+def test_an_up_near_the_end_warns_and_one_past_it_stops(monkeypatch):
+    """`today` of a whole run, set through the module the program imports (the harness forks
+    the test process, so the child sees the patched function)."""
+    from components import config as config_module
+    from tests.harness import run_program
+
+    monkeypatch.setattr(config_module, "utc_today", lambda: date(2027, 2, 1))
+    run = run_program({})
+    assert run.error is None, run.error
+    [warning] = [w for w in run.warnings if "standard support" in w]
+    assert "2027-03-27" in warning and "pulumi config set kubernetesVersion 1.36" in warning
+
+    monkeypatch.setattr(config_module, "utc_today", lambda: date(2027, 3, 28))
+    run = run_program({})
+    assert run.error is not None and "2027-03-27" in run.error and not run.resources
