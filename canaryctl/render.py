@@ -29,6 +29,7 @@ from components.canary import inexact_warning, plan_split
 from components.config import StackConfig, parse_config
 from components.config_keys import KEYS
 from components.config_rules import ConfigError
+from components.partition import in_partition as _in_partition
 from components.targets import local
 from components.targets.aws import app_services as aws_app_services
 
@@ -66,6 +67,11 @@ def load(stack: str, overrides: dict[str, str] | None = None) -> StackConfig:
                                     f"Pulumi.{stack}.yaml")
 
 
+def in_partition(value: Any, partition: str) -> Any:
+    """A placeholder ARN moved to the stack's partition; other values as they are."""
+    return _in_partition(value, partition) if isinstance(value, str) else value
+
+
 def render_objects(cfg: StackConfig, cloud: CloudValues = CloudValues()) -> dict[str, list[dict]]:
     """Objects by component, in apply order."""
     split = plan_split(cfg.canary_strategy, cfg.canary_weight, cfg.notification_replicas)
@@ -73,7 +79,9 @@ def render_objects(cfg: StackConfig, cloud: CloudValues = CloudValues()) -> dict
         services = local.app_services(cfg, cloud.db_password)
         return {"app": build_app(app_spec(cfg, split, services)),
                 **local.backing_objects(cfg, cloud.db_password)}
-    certificate = cfg.certificate_arn or (cloud.certificate_arn if cfg.domain_name else None)
+    # placeholders in the stack's partition, as AWS would give them
+    certificate = cfg.certificate_arn or (in_partition(cloud.certificate_arn, cfg.partition)
+                                          if cfg.domain_name else None)
     services = aws_app_services(
         cfg, tracing=endpoint(cfg.tracing), db_address=cloud.db_address,
         db_password=cloud.db_password, certificate_arn=certificate,
@@ -82,7 +90,8 @@ def render_objects(cfg: StackConfig, cloud: CloudValues = CloudValues()) -> dict
     spec = app_spec(cfg, split, services, notification_host=cloud.lattice_domain_name)
     # one folder for either backend, so a re-render after switching leaves no stale objects
     objects = {"app": build_app(spec),
-               "tracing": tracing_objects(cfg.tracing, cfg.region, cloud.xray_role_arn)}
+               "tracing": tracing_objects(cfg.tracing, cfg.region,
+                                          in_partition(cloud.xray_role_arn, cfg.partition))}
     if cfg.canary_strategy == "lattice":
         objects["gateway-api-controller"] = controller_objects(GatewayApiControllerProps())
     return objects

@@ -14,10 +14,12 @@ import ipaddress
 import re
 from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import pulumi
 
+from components.config_cluster import addon_versions, cluster_admins
 from components.config_keys import (
     KEYS,
     NOTIFICATION_V1_IMAGE,
@@ -31,7 +33,6 @@ from components.config_rules import (
     DB_CLASS,
     DB_ENGINE,
     DNS_LABEL,
-    IAM_PRINCIPAL,
     IMAGE_REF,
     INSTANCE_TYPE,
     K8S_VERSION,
@@ -46,8 +47,13 @@ from components.config_rules import (
     unknown_key_problems,
 )
 from components.config_target import check_target
-from components.eks_addons import PINNED, VERSION_PATTERN, AddonVersions, kube_proxy_matches
+from components.eks_addons import (
+    AddonVersions,
+    support_warning,
+    supported_versions,
+)
 from components.naming import AwsNames
+from components.partition import arn_partition, partition_of
 
 T = TypeVar("T")
 
@@ -97,6 +103,11 @@ class StackConfig:
     kube_context: str | None = None  # target local: the kubeconfig context; None: current
 
     @property
+    def partition(self) -> str:
+        """The region's AWS partition (aws, aws-cn, aws-us-gov): every AWS-owned ARN's."""
+        return partition_of(self.region)
+
+    @property
     def names(self) -> AwsNames:
         """The stack's AWS names: valid for any stack name, distinct per stack (`naming`)."""
         return AwsNames.of(self.project, self.stack)
@@ -113,58 +124,6 @@ class StackConfig:
         return self.names.service_network
 
 
-def _addon_versions(r: Reader, k8s_version: str | None) -> AddonVersions | None:
-    """The pinned add-on versions of the Kubernetes version, each overridable by config."""
-    keys = {"vpc_cni": "vpcCniVersion", "kube_proxy": "kubeProxyVersion",
-            "coredns": "corednsVersion"}
-    # per field: "" not set, None set but invalid (reported), else the version given
-    given = {field: r.matching(key, VERSION_PATTERN, "an EKS add-on version such as "
-                               "v1.21.1-eksbuild.7 (aws eks describe-addon-versions)")
-             if r.text(key) else "" for field, key in keys.items()}
-    if k8s_version is None:
-        return None
-    pinned = ", ".join(PINNED)
-    unpinned_rule = f"or set vpcCniVersion, kubeProxyVersion and corednsVersion for {k8s_version}"
-    if int(k8s_version.split(".")[1]) < 33:
-        r.problem("kubernetesVersion", f"1.NN with NN >= 33: {pinned} (the versions whose EKS "
-                                       f"add-ons are pinned), or a newer one with its add-on "
-                                       f"versions set")
-        return None
-    if k8s_version not in PINNED and not all(given.values()):
-        r.problem("kubernetesVersion", f"{pinned} (the versions whose EKS add-ons are pinned), "
-                                       f"{unpinned_rule}")
-        return None
-    kube_proxy = given["kube_proxy"]
-    if kube_proxy and not kube_proxy_matches(k8s_version, kube_proxy):
-        r.problem("kubeProxyVersion", f"a kube-proxy build for Kubernetes {k8s_version} "
-                                      f"(v{k8s_version}.N-eksbuild.N)")
-        return None
-    if None in given.values():
-        return None
-    pins = PINNED.get(k8s_version)
-    return AddonVersions(**{field: given[field] or getattr(pins, field) for field in keys})
-
-
-def _cluster_admins(r: Reader) -> list[str] | None:
-    """IAM roles (a path is fine) or users; each principal once (EKS: one access entry each)."""
-    example = "arn:aws:iam::123456789012:role/admin"
-    admins = r.string_list("clusterAdmins", example)
-    if admins is None:
-        return None
-    ok = True
-    for index, arn in enumerate(admins):
-        key = f"clusterAdmins[{index}]"
-        if not IAM_PRINCIPAL.fullmatch(arn):
-            r.problems.append(f"{key}: got {arn!r}; allowed: an IAM role or user ARN such as "
-                              f"{example} (a role path is fine; not an sts assumed-role "
-                              f"session or a service-linked role)")
-            ok = False
-        elif arn in admins[:index]:
-            r.problems.append(f"{key}: got {arn!r} more than once; allowed: each principal once")
-            ok = False
-    return admins if ok else None
-
-
 def parse_config(
     raw: Mapping[str, str | None],
     *,
@@ -175,9 +134,12 @@ def parse_config(
     secret_keys: Set[str] = frozenset(),
     to_secret: Callable[[str], Any] = pulumi.Output.secret,
     unknown_fix: str = "`pulumi config rm {key}`",
+    today: date | None = None,
 ) -> StackConfig:
     """Validate raw config strings (None = unset) into a StackConfig, or raise ConfigError.
-    Every key of `raw` must be in the key table; `unknown_fix` says how to remove one."""
+    Every key of `raw` must be in the key table; `unknown_fix` says how to remove one. `today`
+    (default: the current UTC date) decides which Kubernetes versions are supported."""
+    today = today or utc_today()
     r = Reader(raw, set(secret_keys))
     target = check_target(r)
     r.problems += unknown_key_problems(raw, unknown_fix)
@@ -186,6 +148,7 @@ def parse_config(
         given = f"got {region!r}" if region else "not set"
         r.problems.append(f"aws:region: {given}; allowed: an AWS region such as us-east-1 "
                           "(`pulumi config set aws:region us-east-1`)")
+    partition = partition_of(region) if region and REGION.fullmatch(region) else None
 
     weight = r.integer("canaryWeight", 0, 100)
     replicas = r.integer("notificationReplicas", 1)
@@ -211,6 +174,9 @@ def parse_config(
             r.problem("certificateArn", "an ACM certificate ARN such as arn:aws:acm:us-east-1:"
                                         "123456789012:certificate/<uuid>")
             certificate_arn = None
+        elif partition is not None and arn_partition(certificate_arn) != partition:
+            r.problem("certificateArn", f"a certificate of the region's partition {partition} "
+                                        f"(arn:{partition}:acm:...)")
         elif region and match["region"] != region:
             r.problem("certificateArn", f"a certificate in the stack's region {region} "
                                         "(the ALB can only use certificates of its own region)")
@@ -244,9 +210,12 @@ def parse_config(
         if image is not None and image.endswith(":latest"):
             r.problem(key, image_rule)
 
-    k8s_version = r.matching("kubernetesVersion", K8S_VERSION, "1.NN with NN >= 33, e.g. 1.35")
-    addon_versions = _addon_versions(r, k8s_version)
-    cluster_admins = _cluster_admins(r)
+    in_support = ", ".join(supported_versions(today))
+    k8s_version = r.matching("kubernetesVersion", K8S_VERSION,
+                             f"1.NN in EKS standard support: {in_support}")
+    # EKS's calendar: a local cluster's version is the user's own (and the key keeps its default)
+    versions = addon_versions(r, k8s_version, today if target == "aws" else None)
+    admins = cluster_admins(r, partition)
 
     instance_type = r.matching("nodeInstanceType", INSTANCE_TYPE, "an EC2 instance type, "
                                                                    "e.g. t3.large")
@@ -327,8 +296,8 @@ def parse_config(
         db_multi_az=need(db_multi_az),
         db_skip_final_snapshot=need(db_skip_snapshot),
         db_deletion_protection=need(db_protect),
-        addon_versions=need(addon_versions),
-        cluster_admins=tuple(need(cluster_admins)),
+        addon_versions=need(versions),
+        cluster_admins=tuple(need(admins)),
         target=target,
         kube_context=r.text("kubeContext") or None,
     )
@@ -349,8 +318,13 @@ def project_keys(project: str) -> set[str]:
     return {key.removeprefix(f"{project}:") for key in given if key.startswith(f"{project}:")}
 
 
-def load_config() -> StackConfig:
-    """Read the stack's config through the Pulumi SDK; bad input stops the run with one message."""
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+def load_config(today: date | None = None) -> StackConfig:
+    """Read the stack's config through the Pulumi SDK; bad input stops the run with one message.
+    Every run warns when the Kubernetes version is near its end of standard support."""
     config = pulumi.Config()
     names = {key.name for key in KEYS} | project_keys(pulumi.get_project())
     raw = {name: config.get(name) for name in names}
@@ -361,13 +335,18 @@ def load_config() -> StackConfig:
         or config.full_key(key.name) in env_secret_keys
     }
     try:
-        return parse_config(
+        cfg = parse_config(
             raw,
             project=pulumi.get_project(),
             stack=pulumi.get_stack(),
             region=pulumi.Config("aws").get("region"),
             aws_profile=pulumi.Config("aws").get("profile"),
             secret_keys=secret_keys,
+            today=today,
         )
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
+    if cfg.target == "aws" and (
+            warning := support_warning(cfg.kubernetes_version, today or utc_today())) is not None:
+        pulumi.log.warn(warning)
+    return cfg

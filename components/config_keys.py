@@ -81,8 +81,8 @@ KEYS: tuple[Key, ...] = (
     Key("notificationV2Image", "string", NOTIFICATION_V2_IMAGE,
         "Notification V2 image, pinned by tag."),
     Key("kubernetesVersion", "string", "1.35",
-        "EKS Kubernetes version: 1.33, 1.34 or 1.35 (the versions with pinned add-ons; another "
-        "1.NN >= 1.33 needs vpcCniVersion, kubeProxyVersion and corednsVersion set)."),
+        "EKS Kubernetes version in EKS standard support (1.35 until 2027-03-27; 1.33 and 1.34 "
+        "have ended). A newer 1.NN needs vpcCniVersion, kubeProxyVersion and corednsVersion set."),
     Key("vpcCniVersion", "string", "",
         "EKS add-on vpc-cni version (v1.N.N-eksbuild.N). Empty: the version pinned for "
         "kubernetesVersion."),

@@ -7,6 +7,7 @@ reaches the `mysql` ExternalName Service, the zone ARN reaches ExternalDNS's pol
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pulumi
@@ -38,6 +39,9 @@ KUBECONFIG = json.dumps({"apiVersion": "v1", "kind": "Config", "clusters": [
     "users": [{"name": "aws", "user": {"exec": {"command": "aws"}}}]})
 
 
+EXISTING_CLUSTER_ENV = "EKS_CANARY_FAKE_EXISTING_CLUSTER"
+
+
 class FakeCloud(pulumi.runtime.Mocks):
     """Returns, for each resource type and invoke the program uses, the outputs AWS would.
     `calls` records every invoke: (token, arguments)."""
@@ -46,8 +50,31 @@ class FakeCloud(pulumi.runtime.Mocks):
         super().__init__()
         self.calls: list[tuple[str, dict]] = []
         self.preview = preview
+        # AWS answers with ARNs of the region's partition (the stack's aws:region)
+        region = json.loads(os.environ.get("PULUMI_CONFIG") or "{}").get("aws:region", REGION)
+        self.partition = ("aws-cn" if region.startswith("cn-") else
+                          "aws-us-gov" if region.startswith("us-gov-") else "aws")
+
+    def _partitioned(self, value: Any) -> Any:
+        if self.partition == "aws":
+            return value
+        if isinstance(value, str):
+            return value.replace("arn:aws:", f"arn:{self.partition}:")
+        if isinstance(value, dict):
+            return {k: self._partitioned(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._partitioned(v) for v in value]
+        return value
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        resource_id, state = self._new_resource(args)
+        return resource_id, self._partitioned(state)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        result, failures = self._call(args)
+        return self._partitioned(result), failures
+
+    def _new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         state: dict[str, Any] = dict(args.inputs)
         name = args.name
         extra = {
@@ -98,7 +125,7 @@ class FakeCloud(pulumi.runtime.Mocks):
             resource_id = f"vpc-{name}"
         return resource_id, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+    def _call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
         token, inputs = args.token, dict(args.args)
         self.calls.append((token, inputs))
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
@@ -109,7 +136,14 @@ class FakeCloud(pulumi.runtime.Mocks):
                     "issuerName": "deployer", "issuerId": "AROAEXAMPLE",
                     "sessionName": "session", "id": inputs.get("arn")}, []
         if token == "aws:eks/getClusters:getClusters":  # a new stack: no cluster yet
-            return {"names": [], "id": REGION}, []
+            # EKS_CANARY_FAKE_EXISTING_CLUSTER set: the stack's cluster exists (a later `up`)
+            existing = ["eks-canary-dev"] if os.environ.get(EXISTING_CLUSTER_ENV) else []
+            return {"names": existing, "id": REGION}, []
+        if token == "aws:eks/getCluster:getCluster":
+            return {"name": inputs.get("name"), "id": inputs.get("name"),
+                    "arn": f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{inputs.get('name')}",
+                    "tags": {"eks-canary/cluster-creator": DEPLOYER_ROLE_ARN},
+                    "identities": [{"oidcs": [{"issuer": f"https://{OIDC_ISSUER}"}]}]}, []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {"names": ZONES, "zoneIds": [f"use1-az{i}" for i in range(1, 5)],
                     "id": REGION}, []

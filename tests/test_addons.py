@@ -164,7 +164,8 @@ def test_xray_daemon(run):
     daemonset = run.k8s("DaemonSet", "xray-daemon")
     container = daemonset.get("spec.template.spec.containers.0")
     image, tag = container["image"].rsplit(":", 1)
-    assert image == "amazon/aws-xray-daemon" and tag.startswith("3.") and tag.count(".") == 2
+    assert image == "public.ecr.aws/xray/aws-xray-daemon"
+    assert tag.startswith("3.") and tag.count(".") == 2
     udp = [p for p in container["ports"] if p["protocol"] == "UDP"]
     assert udp and udp[0]["containerPort"] == 2000
     assert container["resources"]["requests"] and container["resources"]["limits"]

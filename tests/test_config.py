@@ -2,6 +2,7 @@
 
 import json
 import re
+from datetime import date
 
 import pytest
 import yaml
@@ -12,9 +13,10 @@ from components.config_rules import ConfigError, default_zone, is_hostname
 from tests.harness import ROOT
 
 
-def parse(secret_keys=(), region="us-east-1", **raw):
+def parse(secret_keys=(), region="us-east-1", today=None, **raw):
     return parse_config(raw, project="eks-canary", stack="dev", region=region,
-                        secret_keys=set(secret_keys), to_secret=lambda v: f"secret({v})")
+                        secret_keys=set(secret_keys), to_secret=lambda v: f"secret({v})",
+                        today=today)
 
 
 def problems(**raw) -> list[str]:
@@ -223,8 +225,8 @@ SSO_ADMIN = ("arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-w
 
 
 def test_addon_versions_are_pinned_for_the_kubernetes_version():
-    for version in ("1.33", "1.34", "1.35"):
-        pins = parse(kubernetesVersion=version).addon_versions
+    for version in ("1.33", "1.34", "1.35"):  # on a day all three had standard support
+        pins = parse(kubernetesVersion=version, today=date(2026, 6, 1)).addon_versions
         assert pins.kube_proxy.startswith(f"v{version}.")
         for pin in (pins.vpc_cni, pins.kube_proxy, pins.coredns):
             assert re.fullmatch(r"v\d+\.\d+\.\d+-eksbuild\.\d+", pin)
@@ -240,7 +242,7 @@ def test_addon_versions_can_be_overridden():
 def test_unpinned_kubernetes_version_needs_every_addon_version():
     [message] = problems(kubernetesVersion="1.36")
     assert message.startswith("kubernetesVersion: got '1.36'")
-    assert "1.33, 1.34, 1.35" in message and "kubeProxyVersion" in message
+    assert "1.35" in message and "kubeProxyVersion" in message
     cfg = parse(kubernetesVersion="1.36", vpcCniVersion="v1.21.1-eksbuild.8",
                 kubeProxyVersion="v1.36.0-eksbuild.14", corednsVersion="v1.14.3-eksbuild.3")
     assert cfg.addon_versions.kube_proxy == "v1.36.0-eksbuild.14"

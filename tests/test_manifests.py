@@ -629,7 +629,7 @@ def test_xray_config_and_daemon():
     assert daemon["spec"]["selector"] == {"matchLabels": {"app": "xray-daemon"}}
     assert pod["serviceAccountName"] == "xray-daemon"
     (container,) = pod["containers"]
-    assert container["image"] == "amazon/aws-xray-daemon:3.6.6"
+    assert container["image"] == "public.ecr.aws/xray/aws-xray-daemon:3.6.6"
     assert container["args"] == ["-c", "/aws/xray/config.yaml"]
     assert container["volumeMounts"] == [{"name": "config", "mountPath": "/aws/xray",
                                           "readOnly": True}]
@@ -652,14 +652,14 @@ def test_xray_service_has_a_stable_virtual_ip_on_both_protocols():
     service = by_name(xray_objects(), "Service", "xray-service")["spec"]
     assert service.get("clusterIP") != "None"
     assert service.get("type", "ClusterIP") == "ClusterIP"
-    assert service["selector"] == {"app": "xray-daemon"}
+    assert service["selector"] == {"eks-canary/tracing": "xray-service"}  # either backend
     assert sorted((p["port"], p["protocol"]) for p in service["ports"]) == \
         [(2000, "TCP"), (2000, "UDP")]
 
 
 def test_xray_network_policy():
     policy = by_name(xray_objects(), "NetworkPolicy", "xray-daemon")["spec"]
-    assert policy["podSelector"] == {"matchLabels": {"app": "xray-daemon"}}
+    assert policy["podSelector"] == {"matchLabels": {"eks-canary/tracing": "xray-service"}}
     assert policy["policyTypes"] == ["Ingress", "Egress"]
     (ingress,) = policy["ingress"]
     assert ingress["from"] == [{"namespaceSelector": {}}]

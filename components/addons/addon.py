@@ -22,6 +22,7 @@ from components.addons.service_account_role import (
 from components.k8s import register as k8s_objects
 from components.k8s.objects import namespace_object
 from components.naming import IAM_ROLE_MAX, shorten
+from components.partition import partition_of
 from components.tags import Tags
 
 
@@ -36,6 +37,14 @@ class ClusterHandles:
     provider: k8s.Provider
     node_group: pulumi.Resource
     tags: Tags
+    # what serves the cluster's DNS (the coredns add-on on EKS): every add-on depends on it,
+    # so `pulumi destroy` removes the add-ons while their pods can still resolve AWS endpoints
+    dns: Sequence[pulumi.Resource] = ()
+
+    @property
+    def partition(self) -> str:
+        """The region's AWS partition, for AWS-owned ARNs (`components.partition`)."""
+        return partition_of(self.region)
 
     def iam_name(self, suffix: str) -> str:
         """An IAM name unique to the stack (the cluster is named after it), within 64 chars;
@@ -107,7 +116,7 @@ class Addon(pulumi.ComponentResource):
                 prefix=f"{name}-").values())
         install_opts = pulumi.ResourceOptions(
             parent=self, provider=cluster.provider,
-            depends_on=[cluster.node_group, *self.role.attachments, *owned_namespace,
+            depends_on=[cluster.node_group, *cluster.dns, *self.role.attachments, *owned_namespace,
                         *args.depends_on])
 
         self.release, self.objects = None, {}

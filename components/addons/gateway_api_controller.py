@@ -12,7 +12,12 @@
   from v1.5.0). Applied by the program from the pinned release's `standard-install.yaml`; the
   controller and every Gateway API object depend on them, so `pulumi destroy` removes them last.
 - IRSA role with the controller's documented policy (files/controller-installation/
-  recommended-inline-policy.json at v2.1.3), kept in `components/policies/`.
+  recommended-inline-policy.json at v2.1.3), kept as it is in `components/policies/`, minus its
+  access-log part (`ACCESS_LOG_ACTIONS` and the log-delivery service-linked role): the
+  controller calls no S3, CloudWatch Logs or Firehose API itself (no such client in pkg/aws/
+  services); VPC Lattice's CreateAccessLogSubscription checks them on the caller, and the
+  controller makes one only for an AccessLogPolicy (docs/api-types/access-log-policy.md), which
+  this stack never creates. `s3:PutBucketPolicy` on `*` could rewrite any bucket's policy.
 - Cluster name, VPC, region and account set explicitly: empty, the controller asks the instance
   metadata service for each (pkg/config/controller_config.go).
 - No `defaultServiceNetwork`: the program owns the service network and its VPC association
@@ -21,6 +26,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +37,7 @@ import pulumi_kubernetes as k8s
 
 from components.addons.addon import Addon, AddonArgs, ClusterHandles, HelmChart
 from components.k8s.objects import RESTRICTED, namespace_object
+from components.partition import in_partition
 
 VERSION = "v2.1.3"
 CHART = HelmChart(
@@ -41,6 +48,32 @@ GATEWAY_API_CRDS = ("https://github.com/kubernetes-sigs/gateway-api/releases/dow
                     f"{GATEWAY_API_VERSION}/standard-install.yaml")
 POLICY_FILE = (Path(__file__).resolve().parent.parent / "policies"
                / f"aws-application-networking-k8s-{VERSION}-recommended-inline-policy.json")
+
+
+# what only access logs (an AccessLogPolicy) need, taken out of the vendored policy
+ACCESS_LOG_ACTIONS = (
+    "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:DescribeLogGroups",
+    "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "firehose:TagDeliveryStream",
+    "s3:GetBucketPolicy", "s3:PutBucketPolicy",
+)
+LOG_DELIVERY_SERVICE = "delivery.logs.amazonaws.com"
+
+
+def controller_policy(vendored: str, partition: str = "aws") -> dict:
+    """The vendored policy without its access-log actions and log-delivery statement, its ARNs
+    in the stack's partition (the controller publishes one file, for the commercial one)."""
+    document = json.loads(in_partition(vendored, partition))
+    statements = []
+    for statement in document["Statement"]:
+        if LOG_DELIVERY_SERVICE in json.dumps(statement):
+            continue
+        actions = statement["Action"]
+        if isinstance(actions, list):
+            statement = {**statement, "Action": [a for a in actions
+                                                 if a not in ACCESS_LOG_ACTIONS]}
+        statements.append(statement)
+    return {**document, "Statement": statements}
 
 
 @dataclass(frozen=True)
@@ -94,7 +127,8 @@ class GatewayApiController(pulumi.ComponentResource):
             name,
             AddonArgs(cluster=cluster, namespace=props.namespace,
                       service_account=props.service_account,
-                      policy_document=POLICY_FILE.read_text(),
+                      policy_document=json.dumps(
+                          controller_policy(POLICY_FILE.read_text(), cluster.partition), indent=2),
                       chart=props.chart, values=chart_values(cluster, args.account_id, props),
                       namespace_labels=props.namespace_labels,
                       depends_on=[self.crds, *args.depends_on]),

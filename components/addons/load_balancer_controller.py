@@ -1,8 +1,9 @@
 """AWS Load Balancer Controller: turns the app's Ingress into an ALB.
 
 Chart `aws-load-balancer-controller` 3.5.0 (controller v3.5.0) from the official eks-charts
-repository; its IAM policy is the controller's own `docs/install/iam_policy.json` at tag v3.5.0,
-kept in `components/policies/` (never fetched at run time).
+repository; its IAM policy is the controller's own `docs/install/iam_policy.json` at tag
+v3.5.0 (for the China and GovCloud partitions its `iam_policy_cn.json` and
+`iam_policy_us-gov.json`), kept in `components/policies/` (never fetched at run time).
 """
 
 from __future__ import annotations
@@ -21,8 +22,19 @@ CHART = HelmChart(chart="aws-load-balancer-controller", version="3.5.0",
 # each new pod behind an ip-target target group; the pod is ready only once the ALB finds it
 # healthy (controller docs/deploy/pod_readiness_gate.md at v3.5.0)
 READINESS_GATE_INJECT = {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
-POLICY_FILE = (Path(__file__).resolve().parent.parent / "policies"
-               / "aws-load-balancer-controller-v3.5.0-iam_policy.json")
+POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
+# The controller's own policy per partition (docs/install/ at tag v3.5.0): the China and
+# GovCloud files differ from the commercial one in more than their ARNs
+POLICY_FILES = {"aws": "iam_policy.json", "aws-cn": "iam_policy_cn.json",
+                "aws-us-gov": "iam_policy_us-gov.json"}
+POLICY_FILE = POLICY_DIR / "aws-load-balancer-controller-v3.5.0-iam_policy.json"
+
+
+def policy_file(partition: str) -> Path:
+    """The vendored policy file of the controller for a partition."""
+    if partition not in POLICY_FILES:
+        raise ValueError(f"no load balancer controller policy for partition {partition!r}")
+    return POLICY_DIR / f"aws-load-balancer-controller-v3.5.0-{POLICY_FILES[partition]}"
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,6 @@ def load_balancer_controller(cluster: ClusterHandles,
         "aws-load-balancer-controller",
         AddonArgs(cluster=cluster, namespace=props.namespace,
                   service_account=props.service_account,
-                  policy_document=POLICY_FILE.read_text(),
+                  policy_document=policy_file(cluster.partition).read_text(),
                   chart=props.chart, values=chart_values(cluster, props)),
         opts=opts)

@@ -28,10 +28,11 @@ from components.addons.xray import ADDON_NAME as DAEMON_ADDON_NAME
 from components.addons.xray import TracingAddon
 from components.addons.xray_manifests import (
     SERVICE_NAME,
+    STOP_DELAY_SECONDS,
     endpoint_network_policy,
     endpoint_service,
 )
-from components.course import XRAY_PORT
+from components.course import TRACING_LABELS, XRAY_PORT
 from components.k8s.checkov import SKIP_PULL_POLICY, checkov_skip_annotations
 from components.k8s.objects import (
     PART_OF,
@@ -46,6 +47,7 @@ from components.k8s.pods import (
     http_probe,
     pod_security_context,
     resources,
+    sleep_before_stop,
 )
 from components.k8s.register import logical_name
 
@@ -55,7 +57,7 @@ from components.k8s.register import logical_name
 COLLECTOR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0"
 ADDON_NAME = "otel-collector"
 NAME = "otel-collector"
-LABELS = {"app": "otel-collector"}
+LABELS = {"app": "otel-collector"}  # its DaemonSet's own selector (pods also: TRACING_LABELS)
 CONFIG_MAP = "otel-collector-config"
 CONFIG_DIR = "/conf"
 CONFIG_FILE = "config.yaml"
@@ -170,6 +172,8 @@ def build_collector(namespace: str, region: str, role_arn: Any,
         "livenessProbe": http_probe(HEALTH_PATH, HEALTH_PORT, initial_delay=10, failures=6),
         # the image's user is UID 4317; a static binary that reads only its config and the CA
         # bundle runs as the house's high UID as well (checkov CKV_K8S_40 wants >= 10000)
+        # as the daemon: keep receiving while the endpoint is removed (the image has no shell)
+        "lifecycle": sleep_before_stop(STOP_DELAY_SECONDS),
         "securityContext": container_security_context(RUN_AS_UID),
         "volumeMounts": [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}],
     }
@@ -182,7 +186,7 @@ def build_collector(namespace: str, region: str, role_arn: Any,
             "selector": {"matchLabels": dict(LABELS)},
             "updateStrategy": {"type": "RollingUpdate"},
             "template": {
-                "metadata": {"labels": {**LABELS, **PART_OF}},
+                "metadata": {"labels": {**LABELS, **TRACING_LABELS, **PART_OF}},
                 "spec": {
                     "serviceAccountName": NAME,
                     "automountServiceAccountToken": False,
@@ -194,7 +198,7 @@ def build_collector(namespace: str, region: str, role_arn: Any,
         },
     }
     return [service_account, config_map, daemon_set,
-            endpoint_service(namespace, LABELS),
+            endpoint_service(namespace),
             endpoint_network_policy(NAME, namespace, LABELS, egress)]
 
 

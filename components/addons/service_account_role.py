@@ -14,25 +14,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.irsa import trust_policy
 from components.k8s.objects import ROLE_ARN_ANNOTATION
 from components.tags import Tags
-
-
-def trust_policy(oidc_provider_arn: str, oidc_issuer: str, namespace: str,
-                 service_account: str) -> dict:
-    """The assume-role policy for one service account (issuer without https://)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Federated": oidc_provider_arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {"StringEquals": {
-                f"{oidc_issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-                f"{oidc_issuer}:aud": "sts.amazonaws.com",
-            }},
-        }],
-    }
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,11 @@ from typing import Any
 
 import pulumi
 
-from components.addons import otel_collector
 from components.addons.addon import ClusterHandles
 from components.addons.otel_collector import OtelCollector, OtelCollectorProps, collector_objects
 from components.addons.xray import XRayDaemon, XRayDaemonProps, xray_objects
 from components.addons.xray_manifests import xray_address
-from components.course import XRAY_LABELS
+from components.course import TRACING_LABELS
 from components.seam import TracingEndpoint as Endpoint
 
 Tracing = XRayDaemon | OtelCollector
@@ -25,12 +24,12 @@ Tracing = XRayDaemon | OtelCollector
 def endpoint(mode: str) -> Endpoint:
     """The endpoint of a validated `tracing` value, without registering anything."""
     if mode == "otel":
-        namespace, labels = OtelCollectorProps().namespace, otel_collector.LABELS
+        namespace = OtelCollectorProps().namespace
     elif mode == "xray-daemon":
-        namespace, labels = XRayDaemonProps().namespace, XRAY_LABELS
+        namespace = XRayDaemonProps().namespace
     else:
         raise ValueError(f"tracing: unknown mode {mode!r}")
-    return Endpoint(xray_address(namespace), namespace, dict(labels))
+    return Endpoint(xray_address(namespace), namespace, dict(TRACING_LABELS))
 
 
 def tracing_backend(mode: str, cluster: ClusterHandles,

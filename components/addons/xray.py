@@ -17,8 +17,9 @@ import pulumi
 from components.addons.addon import Addon, AddonArgs, ClusterHandles
 from components.addons.xray_manifests import XRAY_IMAGE, build_xray, xray_address
 from components.k8s.objects import RESTRICTED, namespace_object
+from components.partition import managed_policy_arn
 
-WRITE_POLICY_ARN = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
+WRITE_POLICY = "AWSXRayDaemonWriteAccess"  # AWS managed, in the stack's partition
 ADDON_NAME = "xray-daemon"  # the component's name: prefix of its objects' Pulumi names
 
 
@@ -51,7 +52,8 @@ class TracingAddon:
         self.addon = Addon(
             name,
             AddonArgs(cluster=cluster, namespace=namespace, service_account=service_account,
-                      managed_policy_arns=(WRITE_POLICY_ARN,), manifests=manifests,
+                      managed_policy_arns=(managed_policy_arn(cluster.partition, WRITE_POLICY),),
+                      manifests=manifests,
                       object_names=dict(object_names or {})),
             opts=opts)
 

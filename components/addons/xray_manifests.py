@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from components.course import XRAY_LABELS, XRAY_PORT
+from components.course import TRACING_LABELS, XRAY_LABELS, XRAY_PORT
 from components.k8s.checkov import SKIP_PULL_POLICY, checkov_skip_annotations
 from components.k8s.network_policy import dns_egress, ports
 from components.k8s.objects import PART_OF, ROLE_ARN_ANNOTATION, metadata
@@ -20,15 +20,23 @@ from components.k8s.pods import (
     container_security_context,
     pod_security_context,
     resources,
+    sleep_before_stop,
     tcp_probe,
 )
 
-XRAY_IMAGE = "amazon/aws-xray-daemon:3.6.6"  # runs as UID 10001, FROM scratch, no shell
+# The scratch build: aws-xray-daemon's release workflow (.github/workflows/
+# release-build-publish.yml) pushes `Dockerfile` (FROM scratch, USER xray = UID 10001,
+# ENTRYPOINT /xray -t 0.0.0.0:2000 -b 0.0.0.0:2000; no shell) to ECR Public, and
+# `Dockerfile.amazonlinux` to Docker Hub's amazon/aws-xray-daemon.
+XRAY_IMAGE = "public.ecr.aws/xray/aws-xray-daemon:3.6.6"
 NAME = "xray-daemon"
 SERVICE_NAME = "xray-service"
 CONFIG_MAP = "xray-config"
 CONFIG_DIR = "/aws/xray"
 UID = 10001
+# preStop wait: segments sent while kube-proxy removes the pod's endpoint still arrive (apps
+# resolve the ClusterIP; kube-proxy follows the EndpointSlice within a second or two)
+STOP_DELAY_SECONDS = 5
 
 SKIP_IMAGE_DIGEST = (
     "CKV_K8S_43",
@@ -92,6 +100,7 @@ def build_xray(namespace: str, region: str, role_arn: Any, image: str = XRAY_IMA
         "resources": resources("256m", "32Mi", "512m", "64Mi"),
         "readinessProbe": tcp_probe(XRAY_PORT, initial_delay=5),
         "livenessProbe": tcp_probe(XRAY_PORT, initial_delay=10, failures=6),
+        "lifecycle": sleep_before_stop(STOP_DELAY_SECONDS),
         "securityContext": container_security_context(UID),
         "volumeMounts": [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}],
     }
@@ -104,7 +113,7 @@ def build_xray(namespace: str, region: str, role_arn: Any, image: str = XRAY_IMA
             "selector": {"matchLabels": dict(XRAY_LABELS)},
             "updateStrategy": {"type": "RollingUpdate"},
             "template": {
-                "metadata": {"labels": {**XRAY_LABELS, **PART_OF}},
+                "metadata": {"labels": {**XRAY_LABELS, **TRACING_LABELS, **PART_OF}},
                 "spec": {
                     "serviceAccountName": NAME,
                     "automountServiceAccountToken": False,
@@ -116,12 +125,13 @@ def build_xray(namespace: str, region: str, role_arn: Any, image: str = XRAY_IMA
         },
     }
     return [service_account, config_map, daemon_set,
-            endpoint_service(namespace, XRAY_LABELS),
+            endpoint_service(namespace),
             endpoint_network_policy(NAME, namespace, XRAY_LABELS)]
 
 
-def endpoint_service(namespace: str, pod_labels: Mapping[str, str]) -> dict:
-    """`xray-service`, the address apps send to, over the pods of whichever backend runs.
+def endpoint_service(namespace: str) -> dict:
+    """`xray-service`, the address apps send to, over the pods of whichever backend runs: it
+    selects by the shared TRACING_LABELS, so it is the same object in every mode.
 
     A ClusterIP Service, not headless as the course's: the X-Ray SDK for Java resolves the
     name once, when the app starts (`DaemonConfiguration.setUDPAddress` builds an
@@ -133,10 +143,10 @@ def endpoint_service(namespace: str, pod_labels: Mapping[str, str]) -> dict:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": metadata(SERVICE_NAME, namespace, dict(pod_labels)),
+        "metadata": metadata(SERVICE_NAME, namespace, dict(TRACING_LABELS)),
         "spec": {
             "type": "ClusterIP",
-            "selector": dict(pod_labels),
+            "selector": dict(TRACING_LABELS),
             "ports": [
                 {"name": "xray-ingest", "port": XRAY_PORT, "targetPort": XRAY_PORT,
                  "protocol": "UDP"},
@@ -147,16 +157,17 @@ def endpoint_service(namespace: str, pod_labels: Mapping[str, str]) -> dict:
     }
 
 
-def endpoint_network_policy(name: str, namespace: str, pod_labels: Mapping[str, str],
+def endpoint_network_policy(name: str, namespace: str, labels: Mapping[str, str],
                             egress: list[dict] | None = None) -> dict:
-    """The backend's pods take 2000 UDP/TCP from any pod of the cluster and send only to AWS
-    (443) and the cluster DNS, or where `egress` says (a trace store in the cluster)."""
+    """The tracing pods (TRACING_LABELS, whichever backend) take 2000 UDP/TCP from any pod of
+    the cluster and send only to AWS (443) and the cluster DNS, or where `egress` says (a trace
+    store in the cluster). `labels`: the object's own."""
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": metadata(name, namespace, dict(pod_labels)),
+        "metadata": metadata(name, namespace, dict(labels)),
         "spec": {
-            "podSelector": {"matchLabels": dict(pod_labels)},
+            "podSelector": {"matchLabels": dict(TRACING_LABELS)},
             "policyTypes": ["Ingress", "Egress"],
             "ingress": [{
                 "from": [{"namespaceSelector": {}}],  # any pod of the cluster may send traces

@@ -67,7 +67,12 @@ class CanaryApp(pulumi.ComponentResource):
             routing_opts = pulumi.ResourceOptions.merge(
                 base, pulumi.ResourceOptions(depends_on=[ns]))
             for obj in routing.routing_objects(spec):
-                created = k8s_objects.register([obj], routing_opts)
+                # the HTTPRoute: a new Lattice service name replaces it, the old one first
+                paths = routing.replace_on_changes(obj)
+                created = k8s_objects.register([obj], pulumi.ResourceOptions.merge(
+                    routing_opts, pulumi.ResourceOptions(
+                        replace_on_changes=paths, delete_before_replace=True)) if paths
+                    else routing_opts)
                 self.objects.update(created)
                 routing_opts = pulumi.ResourceOptions.merge(
                     routing_opts, pulumi.ResourceOptions(depends_on=list(created.values())))

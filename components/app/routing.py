@@ -22,8 +22,20 @@ from components.k8s.objects import RESTRICTED
 
 
 def namespace_labels(spec: AppSpec) -> dict[str, str]:
-    """Without a mesh the namespace enforces the `restricted` Pod Security Standard."""
-    return routing_istio.NAMESPACE_LABELS if spec.istio else RESTRICTED
+    """Without a mesh the namespace enforces the `restricted` Pod Security Standard; with
+    Lattice it also asks the controller for readiness gates on its pods."""
+    if spec.istio:
+        return routing_istio.NAMESPACE_LABELS
+    if spec.lattice:
+        return {**RESTRICTED, **routing_lattice.READINESS_GATE_INJECT}
+    return RESTRICTED
+
+
+def replace_on_changes(obj: dict) -> list[str]:
+    """Property paths of a routing object whose change must replace it, not update it."""
+    if obj["kind"] == "HTTPRoute" and obj["apiVersion"] == routing_lattice.GATEWAY_API:
+        return list(routing_lattice.REPLACE_ON_CHANGES)
+    return []
 
 
 def pod_annotations(spec: AppSpec) -> dict[str, str]:

@@ -20,6 +20,14 @@ Behaviour followed, from aws/aws-application-networking-k8s at tag v2.1.3:
 - a Lattice service is named `<route>-<namespace>` by default, unique per account and region,
   so the route names it after the stack (`service-name-override`, docs/guides/
   service-name-override.md: 3-40 characters, set at creation only);
+- the controller's mutating webhook (chart templates/webhook.yaml, `mpod.gwc.k8s.aws`,
+  failurePolicy Fail) gives each new pod of a namespace labelled
+  `application-networking.k8s.aws/pod-readiness-gate-inject: enabled` a readiness gate that turns
+  true once its Lattice target is healthy (docs/guides/pod-readiness-gates.md), so a rollout keeps
+  a version's last targets until new ones pass Lattice's health check;
+- a changed `service-name-override` is not a rename: the controller makes a second Lattice service
+  and the first stays in the service network, which can then not be deleted; the route is
+  replaced instead (deleted first, `REPLACE_ON_CHANGES`);
 - target groups health-check `/` by default (pkg/deploy/lattice/target_group_manager.go), which
   the notification app answers with 404: a TargetGroupPolicy per version points the check at
   the app's own health path.
@@ -49,6 +57,12 @@ LISTENER_PORT = 80  # the Lattice service's listener, where user management call
 ROUTE_NAME = "notification"
 DOMAIN_ANNOTATION = "application-networking.k8s.aws/lattice-assigned-domain-name"
 SERVICE_NAME_ANNOTATION = "application-networking.k8s.aws/service-name-override"
+READINESS_GATE_INJECT = {"application-networking.k8s.aws/pod-readiness-gate-inject": "enabled"}
+# Pulumi property paths whose change replaces the route (delete, then create)
+REPLACE_ON_CHANGES = [f'metadata.annotations["{SERVICE_NAME_ANNOTATION}"]']
+# how long `up` waits for the controller to write the route's DNS name (pulumi-kubernetes'
+# own default for a resource is 10 minutes; set here so it is visible and documented)
+ROUTE_WAIT_SECONDS = 600
 # RFC 9535 bracket notation: the annotation key holds '.' and '/'
 WAIT_FOR_DOMAIN = f"jsonpath={{.metadata.annotations['{DOMAIN_ANNOTATION}']}}"
 # what `canaryctl render` shows for values that exist only after deployment
@@ -133,6 +147,7 @@ def http_route(spec: AppSpec) -> dict:
         "metadata": metadata(ROUTE_NAME, spec.namespace, annotations={
             SERVICE_NAME_ANNOTATION: lattice_service_name(spec.lattice_name),
             "pulumi.com/waitFor": WAIT_FOR_DOMAIN,
+            "pulumi.com/timeoutSeconds": str(ROUTE_WAIT_SECONDS),
         }),
         "spec": {
             "parentRefs": [{"name": spec.lattice_name, "sectionName": LISTENER_NAME}],

@@ -44,3 +44,10 @@ def http_probe(path: str, port: int, *, initial_delay: int, period: int = 10,
                failures: int = 3) -> dict:
     return {"httpGet": {"path": path, "port": port}, "initialDelaySeconds": initial_delay,
             "periodSeconds": period, "timeoutSeconds": 5, "failureThreshold": failures}
+
+
+def sleep_before_stop(seconds: int) -> dict:
+    """A container `lifecycle` whose preStop waits, with the kubelet's built-in `sleep` action
+    (no shell needed; GA in Kubernetes 1.34, KEP-3960): the pod keeps serving while kube-proxy
+    and the endpoints controller take it out of its Services."""
+    return {"preStop": {"sleep": {"seconds": seconds}}}

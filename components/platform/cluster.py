@@ -30,16 +30,24 @@ import pulumi_kubernetes as k8s
 
 from components.config_rules import is_graviton
 from components.eks_addons import AddonVersions
-from components.naming import short_hash
+from components.irsa import trust_policy
+from components.naming import IAM_ROLE_MAX, short_hash, shorten
+from components.partition import eks_access_policy_arn, managed_policy_arn
 from components.tags import Tags
 
 LOG_TYPES = ["api", "audit", "authenticator"]
-CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-NODE_POLICIES = [  # what a managed node's role needs (EKS user guide: "Amazon EKS node IAM role")
-    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"  # an EKS access policy
+# What a managed node's role needs (EKS user guide, "Amazon EKS node IAM role"): the kubelet's
+# EC2 lookups, and pulling images from ECR with the policy that page names, PullOnly. The VPC
+# CNI's permissions (create, attach, delete ENIs anywhere) are not here: every pod reaching the
+# node's instance metadata would hold them. They sit on an IRSA role of kube-system/aws-node
+# (the page's recommendation, "Configure the Amazon VPC CNI plugin to use IRSA").
+NODE_POLICIES = [
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEC2ContainerRegistryPullOnly",
 ]
+CNI_POLICY = "AmazonEKS_CNI_Policy"
+CNI_NAMESPACE, CNI_SERVICE_ACCOUNT = "kube-system", "aws-node"
 
 
 def ami_type_for(instance_type: str) -> str:
@@ -62,6 +70,7 @@ class ClusterArgs:
     addon_versions: AddonVersions
     admins: Sequence[str] = ()  # IAM role/user ARNs with cluster-admin access entries
     aws_profile: str | None = None  # the stack's aws:profile, if any
+    partition: str = "aws"  # of the stack's region: every AWS-owned ARN's (components.partition)
 
 
 # EKS tag on the cluster naming the principal that created it (tag values allow the `:` and `/`
@@ -90,7 +99,8 @@ def cluster_creator(cluster_name: str) -> str:
     return aws.iam.get_session_context(arn=caller.arn).issuer_arn
 
 
-def admin_access_entries(admins: Sequence[str], creator: str) -> dict[str, eks.AccessEntryArgs]:
+def admin_access_entries(admins: Sequence[str], creator: str,
+                         partition: str = "aws") -> dict[str, eks.AccessEntryArgs]:
     """One access entry with the cluster-admin policy per admin, keyed by a hash of its ARN
     (stable when the list is reordered). The creator is left out: EKS already gave it an
     entry at creation, and a second one fails with ResourceInUseException."""
@@ -101,10 +111,19 @@ def admin_access_entries(admins: Sequence[str], creator: str) -> dict[str, eks.A
         f"admin-{short_hash(arn)}": eks.AccessEntryArgs(
             principal_arn=arn,
             access_policies={"cluster-admin": eks.AccessPolicyAssociationArgs(
-                policy_arn=CLUSTER_ADMIN_POLICY,
+                policy_arn=eks_access_policy_arn(partition, CLUSTER_ADMIN_POLICY),
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"))})
         for arn in admins if arn != creator
     }
+
+
+def existing_oidc_issuer(cluster_name: str) -> str | None:
+    """The OIDC issuer (without https://) of the stack's cluster if it exists, else None."""
+    if cluster_name not in (aws.eks.get_clusters().names or []):
+        return None
+    identities = aws.eks.get_cluster(name=cluster_name).identities or []
+    oidcs = identities[0].oidcs if identities else []
+    return oidcs[0].issuer.removeprefix("https://") if oidcs else None
 
 
 class Cluster(pulumi.ComponentResource):
@@ -117,6 +136,7 @@ class Cluster(pulumi.ComponentResource):
     cluster_security_group_id: pulumi.Output[str]
     provider: k8s.Provider
     node_group: eks.ManagedNodeGroup
+    coredns: aws.eks.Addon
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("eks-canary:platform:Cluster", name, None, opts)
@@ -125,10 +145,31 @@ class Cluster(pulumi.ComponentResource):
 
         # looked up while the program runs: pulumi-eks takes access_entries as a plain map
         creator = cluster_creator(args.cluster_name)
-        access_entries = admin_access_entries(args.admins, creator) if args.admins else None
+        access_entries = (admin_access_entries(args.admins, creator, args.partition)
+                          if args.admins else None)
         versions = args.addon_versions
         credentials = (eks.KubeconfigOptionsArgs(profile_name=args.aws_profile)
                        if args.aws_profile else None)
+
+        # The VPC CNI's IRSA role (`aws-node`). Its trust names the cluster's OIDC provider,
+        # which pulumi-eks makes inside the component, in parallel with the vpc-cni add-on
+        # (cluster.ts), so the add-on is given the role's ARN as text (a role's ARN is
+        # arn:<partition>:iam::<account>:role/<name>). On a new stack the role follows the
+        # cluster and the node group waits for its policy: aws-node runs on nodes only. On an
+        # existing stack the issuer is read from EKS: the role is made first, and the add-on
+        # is pointed at it only once the role carries its policy; the node role's CNI policy
+        # is removed last (Pulumi deletes removed resources after all creates and updates).
+        account = aws.get_caller_identity().account_id
+        cni_role_name = shorten(f"{args.cluster_name}-vpc-cni", IAM_ROLE_MAX)
+        cni_role_arn = f"arn:{args.partition}:iam::{account}:role/{cni_role_name}"
+        issuer = existing_oidc_issuer(args.cluster_name)
+        cni_attachment: aws.iam.RolePolicyAttachment | None = None
+        cni_role_input: pulumi.Input[str] = cni_role_arn
+        if issuer is not None:
+            cni_attachment = self._cni_role(
+                name, args, cni_role_name,
+                f"arn:{args.partition}:iam::{account}:oidc-provider/{issuer}", issuer)
+            cni_role_input = cni_attachment.id.apply(lambda _: cni_role_arn)
 
         cluster = eks.Cluster(
             f"{name}-eks",
@@ -150,8 +191,10 @@ class Cluster(pulumi.ComponentResource):
             enabled_cluster_log_types=LOG_TYPES,
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
             vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True,
-                                                  addon_version=versions.vpc_cni),
+                                                  addon_version=versions.vpc_cni,
+                                                  service_account_role_arn=cni_role_input),
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(version=versions.kube_proxy),
+            coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
             access_entries=access_entries,
             provider_credential_opts=credentials,
             tags=tag(args.cluster_name),
@@ -170,10 +213,17 @@ class Cluster(pulumi.ComponentResource):
             opts=child,
         )
         attachments = [
-            aws.iam.RolePolicyAttachment(f"{name}-node-{arn.rsplit('/', 1)[1]}",
-                                         role=node_role.name, policy_arn=arn, opts=child)
-            for arn in NODE_POLICIES
+            aws.iam.RolePolicyAttachment(f"{name}-node-{policy}", role=node_role.name,
+                                         policy_arn=managed_policy_arn(args.partition, policy),
+                                         opts=child)
+            for policy in NODE_POLICIES
         ]
+
+        if cni_attachment is None:
+            cni_attachment = self._cni_role(
+                name, args, cni_role_name, cluster.oidc_provider_arn,
+                cluster.oidc_provider_url.apply(lambda url: url.removeprefix("https://")))
+        attachments.append(cni_attachment)
 
         self.node_group = eks.ManagedNodeGroup(
             f"{name}-nodes",
@@ -190,13 +240,19 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
         )
 
-        # pulumi-eks would create a managed coredns only before any node exists (it has no
-        # default node group here, pulumi-eks#1819): its own add-on after the nodes instead,
-        # taking over the coredns that EKS installed at creation
-        aws.eks.Addon(
+        # pulumi-eks makes its own coredns add-on only with a default node group, Fargate or
+        # Auto Mode, or when told to (cluster.ts, `corednsExplicitlyEnabled`); its Python args
+        # class sets `enabled=True` as soon as it is built (pulumi_eks/_inputs.py,
+        # CoreDnsAddonOptionsArgs), so it is told `enabled=False` explicitly above. This add-on,
+        # made after the nodes, takes over the coredns that EKS installed at creation.
+        # `preserve`: deleting the add-on leaves CoreDNS running in the cluster (as pulumi-eks
+        # does for its own add-ons); the add-ons that clean up AWS objects on destroy depend on
+        # it (`ClusterHandles.dns`), so they go first, while the cluster still resolves names.
+        self.coredns = aws.eks.Addon(
             f"{name}-coredns", cluster_name=args.cluster_name, addon_name="coredns",
             addon_version=versions.coredns, resolve_conflicts_on_create="OVERWRITE",
-            resolve_conflicts_on_update="OVERWRITE", tags=tag(f"{args.cluster_name}-coredns"),
+            resolve_conflicts_on_update="OVERWRITE", preserve=True,
+            tags=tag(f"{args.cluster_name}-coredns"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_group]))
 
         self.name = args.cluster_name
@@ -214,3 +270,20 @@ class Cluster(pulumi.ComponentResource):
         self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig,
                                      cluster_identifier=args.cluster_name, opts=child)
         self.register_outputs({"clusterName": self.name, "kubeconfig": self.kubeconfig})
+
+    def _cni_role(self, name: str, args: ClusterArgs, role_name: str,
+                  provider_arn: pulumi.Input[str],
+                  issuer: pulumi.Input[str]) -> aws.iam.RolePolicyAttachment:
+        """The IRSA role of kube-system/aws-node with AmazonEKS_CNI_Policy; returns the
+        policy's attachment (what must exist before aws-node uses the role)."""
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-vpc-cni-role", name=role_name,
+            description=f"IRSA role of {CNI_NAMESPACE}/{CNI_SERVICE_ACCOUNT} (VPC CNI)",
+            assume_role_policy=pulumi.Output.json_dumps(
+                pulumi.Output.all(provider_arn, issuer).apply(
+                    lambda v: trust_policy(v[0], v[1], CNI_NAMESPACE, CNI_SERVICE_ACCOUNT))),
+            tags=args.tags(role_name), opts=child)
+        return aws.iam.RolePolicyAttachment(
+            f"{name}-vpc-cni-{CNI_POLICY}", role=role.name,
+            policy_arn=managed_policy_arn(args.partition, CNI_POLICY), opts=child)

@@ -92,7 +92,7 @@ def build(cfg: StackConfig, tags: Tags) -> Platform:
         private_subnet_ids=network.private_subnet_ids, node_instance_type=cfg.node_instance_type,
         node_desired_size=cfg.node_desired_size, node_min_size=cfg.node_min_size,
         node_max_size=cfg.node_max_size, tags=tags, addon_versions=cfg.addon_versions,
-        admins=cfg.cluster_admins, aws_profile=cfg.aws_profile))
+        admins=cfg.cluster_admins, aws_profile=cfg.aws_profile, partition=cfg.partition))
 
     database = Database("database", DatabaseArgs(
         identifier=cfg.names.db_identifier, vpc_id=network.vpc_id,
@@ -121,7 +121,8 @@ def build(cfg: StackConfig, tags: Tags) -> Platform:
     handles = ClusterHandles(
         name=cluster.name, region=cfg.region, vpc_id=network.vpc_id,
         oidc=OidcTrust(provider_arn=cluster.oidc_provider_arn, issuer=cluster.oidc_issuer),
-        provider=cluster.provider, node_group=cluster.node_group, tags=tags)
+        provider=cluster.provider, node_group=cluster.node_group, tags=tags,
+        dns=[cluster.coredns])
     lb_controller = load_balancer_controller(handles)
     dns = external_dns(handles, ExternalDnsProps(
         zone_name=zone_name, zone_id=zone.zone_id, zone_arn=zone.arn,

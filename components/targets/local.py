@@ -19,8 +19,8 @@ import pulumi_random as random
 from components.addons.istio import Istio
 from components.addons.local_tracing import UI_PORT as TRACE_UI_PORT
 from components.addons.local_tracing import local_tracing_objects
-from components.addons.otel_collector import LABELS as COLLECTOR_LABELS
 from components.addons.otel_collector import OtelCollectorProps
+from components.addons.tracing import endpoint as tracing_endpoint
 from components.addons.xray_manifests import xray_address
 from components.app.names import (
     NOTIFICATION_LABELS,
@@ -40,7 +40,6 @@ from components.seam import (
     DatabaseEndpoint,
     Exposure,
     MailEndpoint,
-    TracingEndpoint,
 )
 from components.targets.base import Platform
 
@@ -74,8 +73,8 @@ def app_services(cfg: StackConfig, db_password: Any) -> AppServices:
             (in_namespace(MYSQL_NAMESPACE, local_mysql.LABELS),)),
         mail=MailEndpoint(mail_host(MAIL_NAMESPACE), *MAIL_PLACEHOLDER_CREDENTIALS,
                           (in_namespace(MAIL_NAMESPACE, local_mail.LABELS),), (SMTP_PORT,)),
-        tracing=TracingEndpoint(xray_address(TRACING_NAMESPACE), TRACING_NAMESPACE,
-                                dict(COLLECTOR_LABELS)),
+        # the collector, as `tracing: otel` runs it on AWS (address and shared labels)
+        tracing=tracing_endpoint("otel"),
         # reached by port-forward, from inside the pod: no peer to admit
         exposure=Exposure(load_balancer=False, url=LOCAL_URL),
         # kubelet probes come from the node, which local policy engines admit: kube-router
