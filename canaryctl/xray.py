@@ -2,7 +2,8 @@
 
 The client is boto3's, made the way boto3 makes any client (``boto3.session.Session()``): the
 credential chain (environment, ``AWS_PROFILE`` and the shared files, SSO, the container and
-instance roles), ``AWS_REGION``/``AWS_DEFAULT_REGION`` or the profile's region, and an endpoint
+instance roles), ``AWS_DEFAULT_REGION`` or the profile's region (botocore 1.44 reads no
+``AWS_REGION``: configprovider.py, ``'region': ('region', 'AWS_DEFAULT_REGION', ...)``), an endpoint
 from ``AWS_ENDPOINT_URL_XRAY`` or ``AWS_ENDPOINT_URL`` (botocore/configprovider.py,
 ``EnvironmentProvider``/``_get_env_var_name``: ``AWS_ENDPOINT_URL_<SERVICE ID>``). Only when
 boto3 finds no region does the stack's ``aws:region`` decide. boto3 is imported here, on
@@ -63,8 +64,8 @@ def make_client(stack_region: str | None = None) -> Any:
     session = boto3.session.Session()
     region = session.region_name or stack_region
     if not region:
-        raise XRayError("no AWS region: set AWS_REGION (or a profile's region) or the stack's "
-                        "aws:region")
+        raise XRayError("no AWS region: set AWS_DEFAULT_REGION (or a profile's region) or the "
+                        "stack's aws:region")
     return session.client("xray", region_name=region)
 
 
