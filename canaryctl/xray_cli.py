@@ -59,7 +59,9 @@ def add_promote_arguments(parser: argparse.ArgumentParser) -> None:
         "the end of its `up`): V2's fault (5xx) rate within --max-error-rate, V2's p95 within "
         "--max-latency-ratio times V1's, from at least --xray-min-requests traced V2 requests. "
         "A failed X-Ray gate (`xray: ...`) rolls back like any other. Needs AWS credentials "
-        "with xray:GetTimeSeriesServiceStatistics; not on a `target: local` stack.", WIDTH))
+        "with xray:GetTimeSeriesServiceStatistics. When X-Ray cannot be read before the "
+        "first step, or the stack has `target: local` (no X-Ray there), promote stops with "
+        "exit status 2, nothing applied; an X-Ray error during a step fails that step.", WIDTH))
     group.add_argument("--xray", action="store_true",
                        help="judge each step on X-Ray's statistics too (off unless given)")
     group.add_argument("--xray-window", type=cli_args.seconds, default=300.0, metavar="S",

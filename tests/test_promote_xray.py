@@ -234,3 +234,16 @@ def test_verify_on_a_local_target_is_a_clear_error(
     set_config(world, "eks-canary:target", "local")
     code, _, err = verify(world, capsys, "--xray", "15m")
     assert code == 2 and "target: local: no AWS X-Ray there" in err
+
+
+def test_an_x_ray_error_during_a_step_fails_it_and_rolls_back(
+        world: World, stub: XRayStub, capsys: pytest.CaptureFixture[str]) -> None:
+    stub.expect_probe()
+    stub.stubber.add_client_error("get_time_series_service_statistics", "ThrottledException",
+                                  "Rate exceeded", 429)
+    with stub.active():
+        code, report, _ = promote(capsys, "--steps", "50", *XRAY_FAST)
+    assert code == 1 and world.up_weights() == [50, 0]
+    (reason,) = report["steps"][0]["failed"]
+    assert reason.startswith("xray: cannot read X-Ray: GetTimeSeriesServiceStatistics for "
+                             "V1-Notification-Microservice failed") and "Rate exceeded" in reason
