@@ -13,10 +13,12 @@ The query is ``GetTimeSeriesServiceStatistics`` (X-Ray API 2016-04-12; paginated
 ``NextToken``, botocore/data/xray/2016-04-12/paginators-1.json) once per version, with the
 ``EntitySelectorExpression`` ``service("V2-Notification-Microservice")`` (the model: "A filter
 expression defining entities that will be aggregated for statistics. Supports ID, service, and
-edge functions") and ``Period`` 60 ("Aggregation period in seconds"). Statistics come per
-period, so a window is whole minutes: a minute straddling the step's ``up`` would mix in the
-weight before it. ``GetServiceGraph`` has the same counts and histograms but takes no service
-name and returns every service of the account, so it is not used.
+edge functions"; the X-Ray developer guide's filter expressions, xray-console-filters, write
+the service function as ``service("api.example.com")``) and ``Period`` 60 ("Aggregation period
+in seconds"). Statistics come per period, so a window is whole minutes: a minute straddling the
+step's ``up`` would mix in the weight before it. ``GetServiceGraph`` has the same counts and
+histograms but takes no service name and returns every service of the account, so it is not
+used.
 
 Data arrives late: the apps' SDK sends a segment when it closes, the X-Ray daemon batches them
 (pkg/processor/processor.go of aws/aws-xray-daemon: a batch of ``BatchSize`` segments or after
