@@ -159,8 +159,10 @@ def judge(read: XRayRead, max_fault_rate: float, min_requests: int,
           max_latency_ratio: float | None = None, v1_baseline: float | None = None) -> XRayRead:
     """Set ``status``, ``failed`` and ``notes`` of a read; return it.
 
-    - fewer than ``min_requests`` traced V2 requests: ``not enough traffic``, no verdict;
-    - faults: fails when the lower end of V2's fault-rate interval exceeds ``max_fault_rate``;
+    - faults: fails when the lower end of V2's fault-rate interval exceeds ``max_fault_rate``,
+      however few the requests (the interval allows for that);
+    - otherwise, fewer than ``min_requests`` traced V2 requests: ``not enough traffic``, no
+      verdict;
     - latency (with ``max_latency_ratio``): V2's p95 at most that many times V1's p95 of the
       same window or, when V1 served nothing there (100%), ``v1_baseline``.
     An incomplete window (its numbers still changing at the deadline) is judged on what had
@@ -168,20 +170,20 @@ def judge(read: XRayRead, max_fault_rate: float, min_requests: int,
     """
     v1, v2 = read.stats(BASELINE_VERSION), read.stats(CANARY_VERSION)
     read.failed = []
-    if v2.requests < min_requests:
-        read.status = NOT_ENOUGH
-        read.notes.append(f"X-Ray: not enough traffic: {v2.requests} traced V2 requests in "
-                          f"{read.window.label}, need {min_requests}; X-Ray neither passes nor "
-                          "fails this step")
-        return read
     interval = v2.interval(v2.faults, read.z)
-    assert interval is not None  # v2.requests >= min_requests >= 1
-    if interval[0] > max_fault_rate:
+    if interval is not None and interval[0] > max_fault_rate:
+        # the interval allows for the sample's size: few requests can already be proof enough
         read.failed.append(
             f"{XRAY}: V2 faulted (5xx) on {v2.faults} of {v2.requests} traced requests "
             f"({100 * v2.faults / v2.requests:.1f}%, {read.confidence} interval "
             f"[{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]) in {read.window.label}, "
             f"max {100 * max_fault_rate:g}%")
+    elif v2.requests < min_requests:
+        read.status = NOT_ENOUGH
+        read.notes.append(f"X-Ray: not enough traffic: {v2.requests} traced V2 requests in "
+                          f"{read.window.label}, need {min_requests}; X-Ray neither passes nor "
+                          "fails this step")
+        return read
     if not read.complete and not read.failed:
         read.status = INCOMPLETE
         read.notes.append(f"X-Ray: the numbers for {read.window.label} were still changing "

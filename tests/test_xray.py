@@ -79,9 +79,15 @@ def test_a_few_faults_within_the_sample_interval_do_not_fail() -> None:
 
 
 def test_too_few_v2_requests_neither_pass_nor_fail() -> None:
-    r = judge(read(healthy(400), Traffic(faults=5)), max_fault_rate=0.01, min_requests=30)
+    r = judge(read(healthy(400), healthy(5)), max_fault_rate=0.01, min_requests=30)
     assert r.status == NOT_ENOUGH and r.failed == []
     assert "not enough traffic: 5 traced V2 requests" in r.notes[0]
+
+
+def test_few_v2_requests_that_all_fault_fail_without_waiting_for_more() -> None:
+    # 8 of 8: the 99% interval's lower end (about 55%) is proof enough below the minimum
+    r = judge(read(healthy(400), Traffic(faults=8)), max_fault_rate=0.01, min_requests=30)
+    assert r.status == FAILED and r.failed[0].startswith("xray: V2 faulted (5xx) on 8 of 8")
 
 
 def test_a_slower_v2_at_p95_fails_only_with_a_ratio() -> None:
@@ -175,7 +181,8 @@ def test_an_api_error_becomes_one_line() -> None:
 # ------------------------------------------------------------------ the client on the wire
 
 class FakeXRay(ThreadingHTTPServer):
-    """Answers every X-Ray call with an empty statistics list and records what came."""
+    """Answers every X-Ray call with one period (10 requests, 1 fault) at the asked start, as
+    X-Ray's JSON does (timestamps in epoch seconds), and records what came."""
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
@@ -189,7 +196,11 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.requests.append({"path": self.path, "body": json.loads(body),
                                      "authorization": self.headers.get("Authorization", "")})
-        data = b'{"TimeSeriesServiceStatistics": []}'
+        start = self.server.requests[-1]["body"]["StartTime"]  # one period, epoch seconds
+        data = json.dumps({"TimeSeriesServiceStatistics": [{
+            "Timestamp": start, "ServiceSummaryStatistics": {
+                "TotalCount": 10, "OkCount": 9, "FaultStatistics": {"TotalCount": 1}},
+            "ResponseTimeHistogram": [{"Value": 0.05, "Count": 10}]}]}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -221,7 +232,9 @@ def fake_xray(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeX
 
 def test_the_client_honours_the_endpoint_variable_env_credentials_and_stack_region(
         fake_xray: FakeXRay) -> None:
-    xray_cli.XRayReader(make_client("eu-west-1")).read(W)
+    got = xray_cli.XRayReader(make_client("eu-west-1")).read(W)
+    # botocore parsed the answer: its period lies in the window and is counted
+    assert (got["V2"].requests, got["V2"].faults, got["V2"].p95) == (10, 1, 0.05)
     assert [r["path"] for r in fake_xray.requests] == ["/TimeSeriesServiceStatistics"] * 2
     bodies = [r["body"] for r in fake_xray.requests]
     assert [b["EntitySelectorExpression"] for b in bodies] == [
