@@ -256,6 +256,21 @@ def test_a_region_from_the_environment_wins_over_the_stacks(
     assert "/ap-south-1/xray/aws4_request" in fake_xray.requests[2]["authorization"]
 
 
+def test_a_profile_gives_credentials_and_region(
+        fake_xray: FakeXRay, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    (tmp_path / "config").write_text("[profile canary]\nregion = sa-east-1\n")
+    (tmp_path / "credentials").write_text(
+        "[canary]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = s\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_PROFILE", "canary")
+    xray_cli.XRayReader(make_client("eu-west-1")).read(W)
+    auth = fake_xray.requests[0]["authorization"]
+    assert "Credential=AKIDPROFILE/" in auth and "/sa-east-1/xray/aws4_request" in auth
+
+
 def test_no_region_anywhere_is_a_clear_error(fake_xray: FakeXRay) -> None:
     with pytest.raises(XRayError, match="no AWS region.*aws:region"):
         make_client(None)
