@@ -247,3 +247,20 @@ def test_an_x_ray_error_during_a_step_fails_it_and_rolls_back(
     (reason,) = report["steps"][0]["failed"]
     assert reason.startswith("xray: cannot read X-Ray: GetTimeSeriesServiceStatistics for "
                              "V1-Notification-Microservice failed") and "Rate exceeded" in reason
+
+
+def test_verify_s_human_report_adds_the_x_ray_lines(
+        world: World, stub: XRayStub, capsys: pytest.CaptureFixture[str]) -> None:
+    window = Window(at(0, 45), at(1, 0))
+    stub.expect_read(window, healthy(600), FAULTING_V2)
+    stub.expect_read(window, healthy(600), FAULTING_V2)
+    with stub.active():
+        code = main(["verify", "--url", world.app.base_url + "/usermgmt/notification-xray",
+                     "--expect", "0", "--requests", "20", "--xray", "15m"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "Result    OK" in out  # the synthetic calls
+    assert ("X-Ray 00:45-01:00 UTC (traced requests, 95% intervals): V1 600 req, faults 0.0% "
+            "[0.0, 0.6], 4xx 0.0%, p95 40.0 ms | V2 200 req, faults 25.0%") in out
+    assert "xray: V2 faulted (5xx) on 50 of 200 traced requests" in out
+    assert "X-Ray counts only traced requests" in out
