@@ -34,7 +34,7 @@ exit status:
   1  the split is outside the interval, or too many calls failed (or, with --xray,
      X-Ray shows V2 faulting beyond R)
   2  bad arguments, no expected weight (no --expect and no Pulumi CLI), or no HTTP answer
-     (or, with --xray, X-Ray cannot be read)
+     (or, with --xray, X-Ray cannot be read or the stack has target: local)
 """
 
 

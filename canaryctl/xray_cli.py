@@ -86,9 +86,9 @@ def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
 def _common(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--xray-min-requests", type=cli_args.positive_int, default=30,
                        metavar="N", help="traced V2 requests needed for an X-Ray verdict "
-                       "(default: %(default)s); fewer: the window grows minute by minute up "
-                       "to --xray-wait, then X-Ray reports `not enough traffic` and neither "
-                       "passes nor fails")
+                       "(default: %(default)s); fewer: `not enough traffic`, X-Ray neither "
+                       "passes nor fails (promote first grows a step's window minute by "
+                       "minute, up to --xray-wait)")
     group.add_argument("--xray-settle", type=cli_args.non_negative_seconds, default=60.0,
                        metavar="S", help="seconds after a window's end before its first read "
                        "(X-Ray data arrives late; default: %(default)g)")
