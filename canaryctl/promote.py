@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-from canaryctl import cli_args
+from canaryctl import cli_args, xray_cli
 from canaryctl.gates import Gates, evaluate, v1_p95
 from canaryctl.outputs import OutputError, effective_weight, notification_url, requested_weight
 from canaryctl.plan import DEFAULT_STEPS, Plan, Step, parse_steps, plan_steps, predicted_weight
@@ -28,9 +28,10 @@ from canaryctl.promote_report import (
     StepRecord,
 )
 from canaryctl.pulumi_stack import WEIGHT_KEY, CanaryStack, StackError, UpRun
-from canaryctl.sampling import fetch_version, hint, run_requests
+from canaryctl.sampling import fetch_version, hint, run_requests, unreachable_hint
 from canaryctl.stackfiles import ROOT
 from canaryctl.stats import VerifyResult
+from canaryctl.xray import XRayError
 
 DESCRIPTION = """\
 For each step above the stack's canaryWeight: set it, run `pulumi up` (Automation API),
@@ -90,6 +91,7 @@ def add_parser(
                         help="canaryWeight to return to when a gate fails (default: 0)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON report on stdout instead of the human report")
+    xray_cli.add_promote_arguments(parser)
     parser.set_defaults(func=run)
     return parser
 
@@ -102,15 +104,17 @@ class Promotion:
     """One run: the plan, the gates, the stack, and the records of the steps walked."""
 
     def __init__(self, args: argparse.Namespace, stack: CanaryStack, plan: Plan, url: str,
-                 status: Status) -> None:
+                 status: Status, xray: xray_cli.StepXRay | None = None) -> None:
         self.args = args
         self.stack = stack
         self.plan = plan
         self.url = url
         self.status = status
+        self.xray = xray  # --xray: the X-Ray analysis of each step
         self.gates = Gates(args.confidence, args.max_error_rate, args.max_latency_ratio)
         self.report = PromoteReport(stack.name, plan.current, args.steps, self.gates.percent,
                                     requested=plan.requested, final_weight=plan.current)
+        self.report.preamble += [xray_cli.SAMPLE_NOTE] if xray else []
         self.v1_baseline: float | None = None
         self.index = 0  # requested steps walked so far (merged ones included)
         self.phase = ""  # what a Ctrl-C interrupts, for the report
@@ -181,6 +185,7 @@ class Promotion:
         except OutputError as exc:
             record.failed.append(f"outputs: {exc}")
             return self._settle(merged, record)
+        started = self.xray.now() if self.xray else None  # the step's X-Ray window opens
         self.status.line(f"{label}: up done in {clock(up.seconds)}; serves "
                          f"{record.effective_weight:g}%")
         self.phase = f"while baking/measuring canaryWeight {step.weight}"
@@ -191,6 +196,11 @@ class Promotion:
         record.failed += evaluate(result, self.gates, self.v1_baseline)
         if (step_v1 := v1_p95(result)) is not None:
             self.v1_baseline = step_v1
+        if self.xray is not None and started is not None and not record.failed:
+            self.status.line(f"{label}: X-Ray: reading the traffic of this step")
+            record.xray = self.xray.judge_step(
+                started, lambda text: self.status.update(f"{label}: {text}"))
+            record.failed += record.xray.failed
         record.passed = not record.failed
         self.status.line(f"{label}: {'passed' if record.passed else 'FAILED'}")
         return self._settle(merged, record)
@@ -357,14 +367,15 @@ def prepare(args: argparse.Namespace, status: Status) -> Promotion:
         probe = fetch_version(url, args.timeout)
         if not probe.answered:
             raise PromoteError(f"cannot reach {url}: {probe.error} ({probe.detail}); "
-                               "nothing applied")
+                               f"nothing applied.{unreachable_hint(url)}")
         if probe.error is not None and (advice := hint(url, probe.error)) is not None:
             raise PromoteError(f"{url} answers, but not as the notification endpoint "
                                f"({probe.detail}); nothing applied. {advice}")
+    xray = xray_cli.prepare_promote(args, stack) if args.xray and plan.steps else None
     status.line(f"stack {stack.name}: canaryWeight {settings.weight} "
                 f"({settings.strategy}, {settings.replicas} pods); steps to apply: "
                 f"{', '.join(str(s.weight) for s in plan.steps) or 'none'}")
-    return Promotion(args, stack, plan, url, status)
+    return Promotion(args, stack, plan, url, status, xray)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -372,7 +383,7 @@ def run(args: argparse.Namespace) -> int:
     status = Status.stderr(sys.stderr)
     try:
         promotion = prepare(args, status)
-    except PromoteError as exc:
+    except (PromoteError, XRayError) as exc:
         print(f"canaryctl promote: error: {exc}", file=sys.stderr)
         return 2
     report = promotion.execute()

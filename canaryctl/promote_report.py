@@ -3,7 +3,10 @@
 ``--json`` prints ``{"stack", "result", "finalWeight", "steps": [{"weight",
 "effectiveWeight", "passed", "failed", "verify", "upSeconds"}]}``; ``verify`` holds the keys
 of ``canaryctl verify --json`` for the step's calls (its 95% interval and verdict), while
-``passed``/``failed`` are the promotion's gates (the split at ``--confidence``).
+``passed``/``failed`` are the promotion's gates (the split at ``--confidence``). With
+``--xray`` each step also has ``"xray"``: its window, whether the read was complete, the
+status (passed, failed, not enough traffic, incomplete) and per version requests, faults,
+fault rate with its interval, 4xx rate and p95 (canaryctl/xray_stats.py).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 from canaryctl.progress import clock
 from canaryctl.stats import BASELINE_VERSION, CANARY_VERSION, VerifyResult
+from canaryctl.xray_stats import XRayRead
 
 PROMOTED, ROLLED_BACK, ROLLBACK_FAILED, INTERRUPTED, LOCKED = (
     "promoted", "rolled-back", "rollback-failed", "interrupted", "locked")
@@ -32,6 +36,7 @@ class StepRecord:
     up_seconds: float | None = None
     merged_into: int | None = None
     interval: tuple[float, float] | None = None  # V2 share's interval at --confidence
+    xray: XRayRead | None = None  # with --xray, once the synthetic gates passed
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -41,6 +46,7 @@ class StepRecord:
             "failed": list(self.failed),
             "verify": None if self.verify is None else self.verify.to_json(),
             "upSeconds": None if self.up_seconds is None else round(self.up_seconds, 3),
+            **({} if self.xray is None else {"xray": self.xray.to_json()}),
         }
 
 
@@ -77,6 +83,7 @@ class PromoteReport:
         total = max(self.requested, len(self.steps))
         for index, step in enumerate(self.steps, start=1):
             lines.append(format_step(step, f"{index}/{total}"))
+            lines += [f"{'':<6}{line}" for line in (step.xray.format() if step.xray else [])]
         for step in self.steps:
             lines += [f"Step canaryWeight {step.weight} failed: {reason}"
                       for reason in step.failed]

@@ -122,6 +122,16 @@ class CanaryStack:
             raise StackError(f"config key {key} is not set and Pulumi.yaml has no default")
         return default
 
+    def optional(self, key: str) -> str | None:
+        """Like ``config``, but None when neither the stack nor Pulumi.yaml sets ``key``."""
+        try:
+            return self.stack.get_config(key).value
+        except auto.CommandError as exc:
+            if "not found" not in str(exc):
+                raise StackError(f"pulumi config get {key} failed: "
+                                 f"{last_error_line(exc)}") from exc
+        return project_defaults(self.work_dir).get(key)
+
     def _int(self, key: str, low: int, high: int | None = None) -> int:
         text = self.config(key)
         try:

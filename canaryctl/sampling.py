@@ -33,6 +33,18 @@ ProgressFn = Callable[[int, int], None]  # (calls done, calls in total)
 EXPECTED_PATH = "/usermgmt/notification-xray"
 
 
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def unreachable_hint(url: str) -> str:
+    """What to check when `url` gives no HTTP answer at all ('' when nothing specific)."""
+    if urllib.parse.urlsplit(url).hostname in LOCAL_HOSTS:
+        # target: local is reached through kubectl port-forward (README, Try it locally)
+        return (" hint: on a local cluster the app answers only while its port-forward runs: "
+                "$(pulumi stack output portForward) in another terminal")
+    return ""
+
+
 def hint(url: str, error: str) -> str | None:
     """What to check when calls to `url` fail with the error kind `error`; None if no advice."""
     if error not in (BAD_BODY, "http_404", "http_405"):

@@ -19,21 +19,24 @@ import shutil
 import subprocess
 import sys
 
-from canaryctl import cli_args
+from canaryctl import cli_args, xray_cli
 from canaryctl.outputs import OutputError, effective_weight
 from canaryctl.progress import Status, progress_bar
 from canaryctl.report import format_report
-from canaryctl.sampling import fetch_version, hint, run_requests
+from canaryctl.sampling import fetch_version, hint, run_requests, unreachable_hint
 from canaryctl.stats import VerifyResult
+from canaryctl.xray import XRayError
 
 PULUMI_TIMEOUT_S = 60.0
 
 EPILOG = """\
 exit status:
   0  the expected weight lies inside the 95% interval and the error rate is within R
-  1  the split is outside the interval, or too many calls failed
+  1  the split is outside the interval, or too many calls failed (or, with --xray,
+     X-Ray shows V2 faulting beyond R)
   2  bad arguments, no expected weight (no --expect and no Pulumi CLI), or no HTTP answer
-     (a refused or unreachable URL: after the first call, with no verdict on the split)
+     (a refused or unreachable URL: after the first call, with no verdict on the split;
+     or, with --xray, X-Ray cannot be read or the stack has target: local)
 """
 
 
@@ -95,6 +98,7 @@ def add_parser(
     cli_args.add_sampling_arguments(parser)
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object on stdout instead of the report")
+    xray_cli.add_verify_arguments(parser)
     parser.set_defaults(func=run)
     return parser
 
@@ -118,8 +122,8 @@ def run(args: argparse.Namespace) -> int:
                 args.url, [probe], expected, args.max_error_rate,
                 expected_source=source).to_json()))
         print(f"canaryctl verify: error: cannot reach {args.url}: {probe.error} "
-              f"({probe.detail}); no call was answered, so nothing was measured",
-              file=sys.stderr)
+              f"({probe.detail}); no call was answered, so nothing was measured."
+              f"{unreachable_hint(args.url)}", file=sys.stderr)
         return 2
     # a progress bar redrawn on a terminal; plain lines every 10 s elsewhere (CI logs)
     status = Status.stderr(sys.stderr)
@@ -132,7 +136,15 @@ def run(args: argparse.Namespace) -> int:
         status.clear()
     result = VerifyResult.from_outcomes(args.url, outcomes, expected, args.max_error_rate,
                                         expected_source=source)
-    print(json.dumps(result.to_json()) if args.json else format_report(result))
+    try:  # --xray WINDOW: what X-Ray saw of the real traffic
+        xray = xray_cli.verify_read(args, status.update) if args.xray else None
+    except XRayError as exc:
+        print(f"canaryctl verify: error: --xray: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        status.clear()
+    print(json.dumps({**result.to_json(), **xray_cli.json_extra(xray)}) if args.json
+          else "\n".join([format_report(result), *xray_cli.text_extra(xray)]))
     for kind in result.errors:
         if (advice := hint(args.url, kind)) is not None:
             print(advice, file=sys.stderr)
@@ -142,4 +154,4 @@ def run(args: argparse.Namespace) -> int:
         sample = next(iter(result.error_samples.values()), "")
         print(f"canaryctl verify: error: cannot reach {args.url}: no HTTP answer to any of "
               f"{result.requests} requests ({kinds}; e.g. {sample})", file=sys.stderr)
-    return result.exit_code()
+    return max(result.exit_code(), 1 if xray is not None and xray.failed else 0)

@@ -462,3 +462,18 @@ def test_python_dash_m_entry_point(serve: Callable[[Plan], FakeApp]) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["counts"] == {"V1": 35, "V2": 15}
+
+
+def test_an_unreachable_localhost_names_the_port_forward(
+    capsys: pytest.CaptureFixture[str], closed_port_url: str
+) -> None:
+    """target: local is reached through `kubectl port-forward`; a refused localhost is most
+    likely a port-forward that is not running."""
+    assert "127.0.0.1" in closed_port_url or "localhost" in closed_port_url
+    code, _, err = run_cli(capsys, "--url", closed_port_url, "--requests", "5", "--expect", "30")
+    assert code == 2 and "$(pulumi stack output portForward)" in err
+
+
+def test_an_unreachable_remote_host_gets_no_port_forward_hint() -> None:
+    from canaryctl.sampling import unreachable_hint
+    assert unreachable_hint("http://k8s-canary-1234.us-east-1.elb.amazonaws.com/x") == ""
