@@ -111,16 +111,10 @@ class CanaryStack:
 
     def config(self, key: str) -> str:
         """A config value as the program sees it: the stack's, else Pulumi.yaml's default."""
-        try:
-            return self.stack.get_config(key).value
-        except auto.CommandError as exc:
-            if "not found" not in str(exc):
-                raise StackError(f"pulumi config get {key} failed: "
-                                 f"{last_error_line(exc)}") from exc
-        default = project_defaults(self.work_dir).get(key)
-        if default is None:
+        value = self.optional(key)
+        if value is None:
             raise StackError(f"config key {key} is not set and Pulumi.yaml has no default")
-        return default
+        return value
 
     def optional(self, key: str) -> str | None:
         """Like ``config``, but None when neither the stack nor Pulumi.yaml sets ``key``."""

@@ -24,12 +24,12 @@ from components.addons.otel_collector import COLLECTOR_IMAGE, LABELS, build_coll
 from components.course import XRAY_PORT
 from components.k8s.checkov import SKIP_PULL_POLICY, checkov_skip_annotations
 from components.k8s.network_policy import dns_egress, in_namespace, network_policy, ports
-from components.k8s.objects import PART_OF, RESTRICTED, metadata, namespace_object
+from components.k8s.objects import RESTRICTED, metadata, namespace_object
 from components.k8s.pods import (
     container_security_context,
     http_probe,
-    pod_security_context,
     resources,
+    single_pod_deployment,
 )
 
 JAEGER_IMAGE = "jaegertracing/jaeger:2.20.0"  # 2026-07-19; amd64 and arm64
@@ -94,25 +94,10 @@ def jaeger_objects(namespace: str, image: str = JAEGER_IMAGE) -> list[dict]:
         "securityContext": container_security_context(),
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # the image's VOLUME
     }
-    deployment = {
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": metadata(JAEGER, namespace, JAEGER_LABELS,
-                             checkov_skip_annotations(SKIP_IMAGE_DIGEST, SKIP_PULL_POLICY)),
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": dict(JAEGER_LABELS)},
-            "template": {
-                "metadata": {"labels": {**JAEGER_LABELS, **PART_OF}},
-                "spec": {
-                    "automountServiceAccountToken": False,
-                    "enableServiceLinks": False,
-                    "securityContext": pod_security_context(),
-                    "containers": [container],
-                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
-                },
-            },
-        },
-    }
+    deployment = single_pod_deployment(
+        JAEGER, namespace, JAEGER_LABELS, container,
+        checkov_skip_annotations(SKIP_IMAGE_DIGEST, SKIP_PULL_POLICY),
+        [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}])
     service = {
         "apiVersion": "v1", "kind": "Service",
         "metadata": metadata(JAEGER, namespace, JAEGER_LABELS),

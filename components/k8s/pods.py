@@ -6,6 +6,8 @@ capabilities and the runtime's default seccomp profile: the `restricted` Pod Sec
 
 from __future__ import annotations
 
+from components.k8s.objects import PART_OF, metadata
+
 RUN_AS_UID = 10001  # high, so it maps to no user of the node (checkov CKV_K8S_40)
 
 
@@ -51,3 +53,28 @@ def sleep_before_stop(seconds: int) -> dict:
     (no shell needed; GA in Kubernetes 1.34, KEP-3960): the pod keeps serving while kube-proxy
     and the endpoints controller take it out of its Services."""
     return {"preStop": {"sleep": {"seconds": seconds}}}
+
+
+def single_pod_deployment(name: str, namespace: str, labels: dict, container: dict,
+                          annotations: dict | None, volumes: list[dict]) -> dict:
+    """One hardened pod of one container that needs no Kubernetes API token (the local
+    platform's Mailpit and Jaeger), with the part-of label on the pods."""
+
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": metadata(name, namespace, labels, annotations),
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": dict(labels)},
+            "template": {
+                "metadata": {"labels": {**labels, **PART_OF}},
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    "enableServiceLinks": False,
+                    "securityContext": pod_security_context(),
+                    "containers": [container],
+                    "volumes": volumes,
+                },
+            },
+        },
+    }

@@ -19,12 +19,12 @@ from collections.abc import Sequence
 
 from components.k8s.checkov import SKIP_PULL_POLICY, checkov_skip_annotations
 from components.k8s.network_policy import network_policy, ports
-from components.k8s.objects import PART_OF, RESTRICTED, metadata, namespace_object
+from components.k8s.objects import RESTRICTED, metadata, namespace_object
 from components.k8s.pods import (
     container_security_context,
     http_probe,
-    pod_security_context,
     resources,
+    single_pod_deployment,
 )
 
 MAILPIT_IMAGE = "axllent/mailpit:v1.30.5"  # 2026-07-20; amd64 and arm64
@@ -63,25 +63,10 @@ def mail_objects(namespace: str, client_peers: Sequence[dict],
         "securityContext": container_security_context(),
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
-    deployment = {
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": metadata(NAME, namespace, LABELS,
-                             checkov_skip_annotations(SKIP_IMAGE_DIGEST, SKIP_PULL_POLICY)),
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": dict(LABELS)},
-            "template": {
-                "metadata": {"labels": {**LABELS, **PART_OF}},
-                "spec": {
-                    "automountServiceAccountToken": False,
-                    "enableServiceLinks": False,
-                    "securityContext": pod_security_context(),
-                    "containers": [container],
-                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}],
-                },
-            },
-        },
-    }
+    deployment = single_pod_deployment(
+        NAME, namespace, LABELS, container,
+        checkov_skip_annotations(SKIP_IMAGE_DIGEST, SKIP_PULL_POLICY),
+        [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}])
     service = {
         "apiVersion": "v1", "kind": "Service", "metadata": metadata(NAME, namespace, LABELS),
         "spec": {"type": "ClusterIP", "selector": dict(LABELS), "ports": [
