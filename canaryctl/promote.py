@@ -199,7 +199,8 @@ class Promotion:
         if self.xray is not None and started is not None and not record.failed:
             self.status.line(f"{label}: X-Ray: reading the traffic of this step")
             record.xray = self.xray.judge_step(
-                started, lambda text: self.status.update(f"{label}: {text}"))
+                started, lambda text: self.status.update(f"{label}: {text}"),
+                record.effective_weight / 100)
             record.failed += record.xray.failed
         record.passed = not record.failed
         self.status.line(f"{label}: {'passed' if record.passed else 'FAILED'}")

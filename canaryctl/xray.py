@@ -2,29 +2,35 @@
 
 The client is boto3's, made the way boto3 makes any client (``boto3.session.Session()``): the
 credential chain (environment, ``AWS_PROFILE`` and the shared files, SSO, the container and
-instance roles), ``AWS_DEFAULT_REGION`` or the profile's region (botocore 1.44 reads no
-``AWS_REGION``: configprovider.py, ``'region': ('region', 'AWS_DEFAULT_REGION', ...)``), an endpoint
-from ``AWS_ENDPOINT_URL_XRAY`` or ``AWS_ENDPOINT_URL`` (botocore/configprovider.py,
-``EnvironmentProvider``/``_get_env_var_name``: ``AWS_ENDPOINT_URL_<SERVICE ID>``). Only when
-boto3 finds no region does the stack's ``aws:region`` decide. boto3 is imported here, on
+instance roles) and an endpoint from ``AWS_ENDPOINT_URL_XRAY`` or ``AWS_ENDPOINT_URL``
+(botocore/configprovider.py, ``EnvironmentProvider``/``_get_env_var_name``:
+``AWS_ENDPOINT_URL_<SERVICE ID>``). The region is the stack's ``aws:region``: the traces are
+there (the tracing backend sends to its cluster's region), and a profile's region elsewhere
+would read an empty X-Ray that never judges. boto3's own region (``AWS_DEFAULT_REGION`` or the
+profile's; botocore 1.44 reads no ``AWS_REGION``: configprovider.py) serves only a stack
+without one. boto3 is imported here, on
 first use, so ``canaryctl --help``, ``render`` and ``verify`` without ``--xray`` never load it.
 
 The query is ``GetTimeSeriesServiceStatistics`` (X-Ray API 2016-04-12; paginated by
 ``NextToken``, botocore/data/xray/2016-04-12/paginators-1.json) once per version, with the
-``EntitySelectorExpression`` ``service("V2-Notification-Microservice")`` (the model: "A filter
+``EntitySelectorExpression``
+``edge("User-Management-Microservice", "V2-Notification-Microservice")`` (the model: "A filter
 expression defining entities that will be aggregated for statistics. Supports ID, service, and
 edge functions"; the X-Ray developer guide's filter expressions, xray-console-filters, write
-the service function as ``service("api.example.com")``) and ``Period`` 60 ("Aggregation period
-in seconds"). Statistics come per period, so a window is whole minutes: a minute straddling the
-step's ``up`` would mix in the weight before it. ``GetServiceGraph`` has the same counts and
-histograms but takes no service name and returns every service of the account, so it is not
-used.
+``edge(source, destination)``), whose ``EdgeSummaryStatistics`` count user management's calls
+to that version: the real traffic. The version's own service node would also count the
+kubelet's readiness probes of its pods (traced by the app's servlet filter, each within the
+SDK's reservoir of one a second), enough to fill a five-minute window alone. ``Period`` 60
+("Aggregation period in seconds"). Statistics come per period, so a window is whole minutes: a
+minute straddling the step's ``up`` would mix in the weight before it. ``GetServiceGraph`` has
+the same counts and histograms but takes no service name and returns every service of the
+account, so it is not used.
 
 Data arrives late: the apps' SDK sends a segment when it closes, the X-Ray daemon batches them
 (pkg/processor/processor.go of aws/aws-xray-daemon: a batch of ``BatchSize`` segments or after
 ``IdleTimeoutMillisecond``), and X-Ray then processes them; no delay is documented. So a window
-is first read ``settle`` seconds after its end and read again every ``POLL_S`` seconds until two
-reads agree (complete), or until the deadline (incomplete).
+is first read ``settle`` seconds after its end and read again every ``POLL_S`` seconds until
+three reads in a row agree (complete), or until the deadline (incomplete).
 """
 
 from __future__ import annotations
@@ -38,13 +44,16 @@ from typing import Any
 
 from canaryctl.stats import BASELINE_VERSION, CANARY_VERSION
 from canaryctl.xray_stats import VersionStats, Window, XRayRead
-from components.app.names import TRACING_NAMES
+from components.app.names import TRACING_NAMES, USERMGMT_TRACING_NAME
 
 # the X-Ray service name of each version: the apps' AWS_XRAY_TRACING_NAME
 SERVICES = {BASELINE_VERSION: TRACING_NAMES["v1"], CANARY_VERSION: TRACING_NAMES["v2"]}
 PERIOD_S = 60
 MINUTE = timedelta(seconds=PERIOD_S)
 POLL_S = 15.0
+# equal reads in a row before a window counts as complete: its numbers held for 30 s (two equal
+# reads 15 s apart may only mean no batch was processed meanwhile)
+AGREEING_READS = 3
 OPERATION = "get_time_series_service_statistics"
 
 
@@ -57,14 +66,14 @@ def utcnow() -> datetime:
 
 
 def make_client(stack_region: str | None = None) -> Any:
-    """An X-Ray client resolved as boto3 resolves any, with ``stack_region`` as the fallback."""
+    """An X-Ray client resolved as boto3 resolves any, in ``stack_region`` when there is one."""
     try:
         import boto3  # type: ignore[import-untyped]
     except ImportError as exc:  # pragma: no cover - requirements.txt pins it
         raise XRayError(f"boto3 is not installed ({exc}): pip install -r requirements.txt") \
             from exc
     session = boto3.session.Session()
-    region = session.region_name or stack_region
+    region = stack_region or session.region_name
     if not region:
         raise XRayError("no AWS region: set AWS_DEFAULT_REGION (or a profile's region) or the "
                         "stack's aws:region")
@@ -72,7 +81,8 @@ def make_client(stack_region: str | None = None) -> Any:
 
 
 def selector(service: str) -> str:
-    return f'service("{service}")'
+    """User management's calls to ``service`` (an X-Ray edge), not the service's own node."""
+    return f'edge("{USERMGMT_TRACING_NAME}", "{service}")'
 
 
 def floor_minute(moment: datetime) -> datetime:
@@ -124,7 +134,7 @@ class XRayReader:
             # keep only periods inside the window (X-Ray is asked for exactly these)
             versions[version] = VersionStats.of(
                 p for p in periods if window.start <= p.get("Timestamp", window.start)
-                <= window.end)
+                < window.end)
         return versions
 
     def wait_until(self, moment: datetime, on_wait: Callable[[str], None], what: str) -> None:
@@ -134,25 +144,27 @@ class XRayReader:
 
     def analyse(self, window: Window, timing: Timing, min_requests: int,
                 on_wait: Callable[[str], None], extend: bool = True) -> XRayRead:
-        """Read ``window`` once it is complete; with ``extend``, add minutes (up to the
-        deadline) while V2 has fewer than ``min_requests`` traced requests."""
+        """Read ``window`` once it is complete (``AGREEING_READS`` equal reads in a row); with
+        ``extend``, add minutes (up to the deadline) while V2 has fewer than ``min_requests``
+        traced requests."""
         settle = timedelta(seconds=timing.settle_s)
         deadline = max(window.end + settle, self.now()) + timedelta(seconds=timing.wait_s)
         reads = 0
         while True:
             self.wait_until(window.end + settle, on_wait, f"X-Ray: waiting for {window.label} "
                             "to arrive")
-            current, complete = self.read(window), False
+            current, complete, same = self.read(window), False, 1
             reads += 1
             while self.now() + timedelta(seconds=POLL_S) <= deadline:
                 on_wait(f"X-Ray: read {reads} of {window.label}; reading again in {POLL_S:g} s")
                 self.sleep(POLL_S)
                 again = self.read(window)
                 reads += 1
-                if again == current:
+                same = same + 1 if again == current else 1
+                current = again
+                if same >= AGREEING_READS:
                     complete = True
                     break
-                current = again
             short = current[CANARY_VERSION].requests < min_requests
             if (extend and complete and short
                     and window.end + MINUTE + settle + timedelta(seconds=POLL_S) <= deadline):

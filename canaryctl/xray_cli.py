@@ -164,7 +164,9 @@ class StepXRay:
     def now(self) -> datetime:
         return self.reader.now()
 
-    def judge_step(self, started: datetime, on_wait: Callable[[str], None]) -> XRayRead:
+    def judge_step(self, started: datetime, on_wait: Callable[[str], None],
+                   expected_share: float | None = None) -> XRayRead:
+        """The step's window, read and judged; ``expected_share``: V2's served share (0..1)."""
         window = step_window(started, self.timing.window_s)
         try:
             read = self.reader.analyse(window, self.timing, self.min_requests, on_wait)
@@ -175,7 +177,7 @@ class StepXRay:
             return read
         read.confidence, read.z = self.confidence, self.z
         judge(read, self.max_fault_rate, self.min_requests, self.max_latency_ratio,
-              self.v1_baseline)
+              self.v1_baseline, expected_share)
         if (v1 := read.stats(BASELINE_VERSION).p95) is not None:
             self.v1_baseline = v1
         return read

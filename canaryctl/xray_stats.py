@@ -65,7 +65,9 @@ class VersionStats:
         requests = ok = errors = faults = 0
         histogram: dict[float, int] = {}
         for period in periods:
-            summary = period.get("ServiceSummaryStatistics") or {}
+            # an edge selector answers with the edge's statistics, a service one with the node's
+            summary = (period.get("EdgeSummaryStatistics")
+                       or period.get("ServiceSummaryStatistics") or {})
             requests += int(summary.get("TotalCount") or 0)
             ok += int(summary.get("OkCount") or 0)
             errors += int((summary.get("ErrorStatistics") or {}).get("TotalCount") or 0)
@@ -156,11 +158,16 @@ class XRayRead:
 
 
 def judge(read: XRayRead, max_fault_rate: float, min_requests: int,
-          max_latency_ratio: float | None = None, v1_baseline: float | None = None) -> XRayRead:
+          max_latency_ratio: float | None = None, v1_baseline: float | None = None,
+          expected_share: float | None = None) -> XRayRead:
     """Set ``status``, ``failed`` and ``notes`` of a read; return it.
 
     - faults: fails when the lower end of V2's fault-rate interval exceeds ``max_fault_rate``,
       however few the requests (the interval allows for that);
+    - missing calls (with ``expected_share``, V2's served share): fails when V2 got so few of
+      user management's traced calls that even half its share would give so few with
+      probability below 1 - confidence (binomial lower tail). A V2 that refuses connections
+      or times out records no segment, so its faults appear only as calls it never got;
     - otherwise, fewer than ``min_requests`` traced V2 requests: ``not enough traffic``, no
       verdict;
     - latency (with ``max_latency_ratio``): V2's p95 at most that many times V1's p95 of the
@@ -178,6 +185,8 @@ def judge(read: XRayRead, max_fault_rate: float, min_requests: int,
             f"({100 * v2.faults / v2.requests:.1f}%, {read.confidence} interval "
             f"[{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]) in {read.window.label}, "
             f"max {100 * max_fault_rate:g}%")
+    elif (missing := _missing_calls(v1, v2, expected_share, read.z)) is not None:
+        read.failed.append(f"{XRAY}: {missing} in {read.window.label}")
     elif v2.requests < min_requests:
         read.status = NOT_ENOUGH
         read.notes.append(f"X-Ray: not enough traffic: {v2.requests} traced V2 requests in "
@@ -212,3 +221,22 @@ def _latency(v1: VersionStats, v2: VersionStats, max_ratio: float,
         return None
     return (f"{XRAY}: V2 p95 {1000 * v2_p95:.1f} ms on traced requests is {ratio:.2f}x "
             f"{source} {1000 * base:.1f} ms, max {max_ratio:g}x")
+
+
+def _missing_calls(v1: VersionStats, v2: VersionStats, share: float | None,
+                   z: float) -> str | None:
+    """Why V2's share of the traced calls is too small to be chance, or None."""
+    total = v1.requests + v2.requests
+    if share is None or share <= 0 or total == 0:
+        return None
+    # P(X <= observed) for X ~ Binomial(total, share / 2), summed exactly: so few calls that
+    # even half the served share would rarely give them (a split a little off is no failure)
+    half = share / 2
+    tail = sum(math.comb(total, k) * half ** k * (1 - half) ** (total - k)
+               for k in range(v2.requests + 1))
+    alpha = math.erfc(z / math.sqrt(2))  # two-sided, as the intervals: 1 - confidence
+    if tail >= alpha:
+        return None
+    return (f"V2 got {v2.requests} of {total} traced calls from user management while it "
+            f"serves {100 * share:g}% (chance of so few even at half that share: {tail:.1e}); "
+            f"it may refuse or time out calls, which leave no V2 segment")

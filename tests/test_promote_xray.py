@@ -73,6 +73,7 @@ def test_v2_faulting_on_real_traffic_rolls_back_though_the_apps_own_calls_succee
     stub.expect_probe()
     stub.expect_read(STEP_WINDOW, healthy(600), FAULTING_V2)
     stub.expect_read(STEP_WINDOW, healthy(600), FAULTING_V2)
+    stub.expect_read(STEP_WINDOW, healthy(600), FAULTING_V2)
     with stub.active():
         code, report, err = promote(capsys, "--steps", "50,100", *XRAY_FAST)
     assert code == 1, err
@@ -83,7 +84,7 @@ def test_v2_faulting_on_real_traffic_rolls_back_though_the_apps_own_calls_succee
     assert reason.startswith("xray: V2 faulted (5xx) on 50 of 200 traced requests (25.0%")
     xray = step["xray"]
     assert xray["window"] == ["2026-12-07T01:01:00+00:00", "2026-12-07T01:06:00+00:00"]
-    assert xray["status"] == "failed" and xray["complete"] and xray["reads"] == 2
+    assert xray["status"] == "failed" and xray["complete"] and xray["reads"] == 3
     assert xray["versions"]["V1"] == {
         "requests": 600, "ok": 600, "errors": 0, "faults": 0, "faultRate": 0.0,
         "faultInterval": [0.0, 1.094], "errorRate": 0.0, "p95Ms": 40.0}
@@ -96,6 +97,7 @@ def test_v2_faulting_on_real_traffic_rolls_back_though_the_apps_own_calls_succee
 def test_the_human_report_shows_requests_fault_rate_and_p95_per_version(
         world: World, stub: XRayStub, capsys: pytest.CaptureFixture[str]) -> None:
     stub.expect_probe()
+    stub.expect_read(STEP_WINDOW, healthy(600), FAULTING_V2)
     stub.expect_read(STEP_WINDOW, healthy(600), FAULTING_V2)
     stub.expect_read(STEP_WINDOW, healthy(600), FAULTING_V2)
     with stub.active():
@@ -114,6 +116,7 @@ def test_a_healthy_v2_on_x_ray_is_promoted(
     stub.expect_probe()
     stub.expect_read(STEP_WINDOW, healthy(600), healthy(200))
     stub.expect_read(STEP_WINDOW, healthy(600), healthy(200))
+    stub.expect_read(STEP_WINDOW, healthy(600), healthy(200))
     with stub.active():
         code, report, err = promote(capsys, "--steps", "50", *XRAY_FAST)
     assert code == 0, err
@@ -124,9 +127,12 @@ def test_too_few_v2_requests_grow_the_window_then_neither_pass_nor_fail(
         world: World, stub: XRayStub, capsys: pytest.CaptureFixture[str]) -> None:
     grown = Window(STEP_WINDOW.start, at(1, 7))
     stub.expect_probe()
-    for window, v2 in ((STEP_WINDOW, healthy(5)), (grown, healthy(8))):
-        stub.expect_read(window, healthy(600), v2)
-        stub.expect_read(window, healthy(600), v2)
+    # little real traffic to both versions (at 50 %, 6 and 5 are a fair split)
+    for window, v1, v2 in ((STEP_WINDOW, healthy(6), healthy(5)),
+                           (grown, healthy(9), healthy(8))):
+        stub.expect_read(window, v1, v2)
+        stub.expect_read(window, v1, v2)
+        stub.expect_read(window, v1, v2)
     # deadline 01:07 + 100 s; one more minute needs its end + settle + a poll = 01:08:15, a
     # second one 01:09:15: room for one, not two
     with stub.active():
@@ -145,9 +151,10 @@ def test_a_delayed_window_is_judged_on_its_complete_numbers(
     stub.expect_read(STEP_WINDOW, healthy(300), healthy(100))  # the faults have not arrived
     stub.expect_read(STEP_WINDOW, healthy(600), FAULTING_V2)
     stub.expect_read(STEP_WINDOW, healthy(600), FAULTING_V2)
+    stub.expect_read(STEP_WINDOW, healthy(600), FAULTING_V2)
     with stub.active():
         code, report, _ = promote(capsys, "--steps", "50", *XRAY_FAST)
-    assert code == 1 and report["steps"][0]["xray"]["reads"] == 3
+    assert code == 1 and report["steps"][0]["xray"]["reads"] == 4
     assert stub.clock.now() >= at(1, 7)  # nothing read before end + settle
 
 
@@ -155,6 +162,7 @@ def test_a_slower_v2_at_p95_fails_with_a_latency_ratio(
         world: World, stub: XRayStub, capsys: pytest.CaptureFixture[str]) -> None:
     slow = Traffic(ok=200, histogram=((0.04, 150), (0.9, 50)))
     stub.expect_probe()
+    stub.expect_read(STEP_WINDOW, healthy(600), slow)
     stub.expect_read(STEP_WINDOW, healthy(600), slow)
     stub.expect_read(STEP_WINDOW, healthy(600), slow)
     with stub.active():
@@ -191,6 +199,7 @@ def test_the_stacks_region_is_handed_to_the_client(
     stub.expect_probe()
     stub.expect_read(STEP_WINDOW, healthy(600), healthy(200))
     stub.expect_read(STEP_WINDOW, healthy(600), healthy(200))
+    stub.expect_read(STEP_WINDOW, healthy(600), healthy(200))
     with stub.active():
         code, _, err = promote(capsys, "--steps", "50", *XRAY_FAST)
     assert code == 0, err
@@ -212,6 +221,7 @@ def test_verify_reads_the_window_a_user_names(
     window = Window(at(0, 40), at(0, 55))
     stub.expect_read(window, healthy(600), FAULTING_V2)
     stub.expect_read(window, healthy(600), FAULTING_V2)
+    stub.expect_read(window, healthy(600), FAULTING_V2)
     with stub.active():
         code, report, _ = verify(world, capsys, "--xray",
                                  "2026-12-07T00:40/2026-12-07T00:55", "--xray-settle", "0")
@@ -223,6 +233,7 @@ def test_verify_reads_the_window_a_user_names(
 def test_verify_of_the_last_minutes_waits_for_them_to_settle(
         world: World, stub: XRayStub, capsys: pytest.CaptureFixture[str]) -> None:
     window = Window(at(0, 45), at(1, 0))  # "15m" at 01:00:20
+    stub.expect_read(window, quiet(), healthy(100))
     stub.expect_read(window, quiet(), healthy(100))
     stub.expect_read(window, quiet(), healthy(100))
     with stub.active():
@@ -256,6 +267,7 @@ def test_verify_s_human_report_adds_the_x_ray_lines(
     window = Window(at(0, 45), at(1, 0))
     stub.expect_read(window, healthy(600), FAULTING_V2)
     stub.expect_read(window, healthy(600), FAULTING_V2)
+    stub.expect_read(window, healthy(600), FAULTING_V2)
     with stub.active():
         code = main(["verify", "--url", world.app.base_url + "/usermgmt/notification-xray",
                      "--expect", "0", "--requests", "20", "--xray", "15m"])
@@ -266,3 +278,19 @@ def test_verify_s_human_report_adds_the_x_ray_lines(
             "[0.0, 0.6], 4xx 0.0%, p95 40.0 ms | V2 200 req, faults 25.0%") in out
     assert "xray: V2 faulted (5xx) on 50 of 200 traced requests" in out
     assert "X-Ray counts only traced requests" in out
+
+
+def test_a_v2_that_real_calls_never_reach_is_rolled_back(
+        world: World, stub: XRayStub, capsys: pytest.CaptureFixture[str]) -> None:
+    """At 50 % user management's traced calls went 600 to V1 and 8 to V2: V2 refuses or times
+    out (no V2 segment, so no fault on V2's own books), and X-Ray fails the step."""
+    stub.expect_probe()
+    for _ in range(3):
+        stub.expect_read(STEP_WINDOW, healthy(600), healthy(8))
+    with stub.active():  # (a minimum of 5 V2 requests: the window is not grown)
+        code, report, err = promote(capsys, "--steps", "50", *XRAY_FAST,
+                                    "--xray-min-requests", "5")
+    assert code == 1, err
+    assert report["result"] == "rolled-back"
+    (reason,) = report["steps"][0]["failed"]
+    assert reason.startswith("xray: V2 got 8 of 608 traced calls from user management")

@@ -135,7 +135,8 @@ def test_verify_windows() -> None:
 def test_a_read_names_both_services_and_the_window_and_follows_pages() -> None:
     stub = XRayStub()
     params = {"StartTime": W.start, "EndTime": W.end, "Period": 60}
-    v1, v2 = (f'service("{SERVICES[v]}")' for v in ("V1", "V2"))
+    # the edge from user management: its calls alone, not the kubelet's probes of the pods
+    v1, v2 = (f'edge("User-Management-Microservice", "{SERVICES[v]}")' for v in ("V1", "V2"))
     page = answer(W, healthy(10))
     stub.stubber.add_response("get_time_series_service_statistics", {**page, "NextToken": "p2"},
                               {**params, "EntitySelectorExpression": v1})
@@ -148,15 +149,18 @@ def test_a_read_names_both_services_and_the_window_and_follows_pages() -> None:
     assert got["V1"].requests == 20 and got["V2"].requests == 7
 
 
-def test_a_delayed_window_is_read_until_two_reads_agree() -> None:
+def test_a_delayed_window_is_read_until_three_reads_agree() -> None:
+    """Two equal reads 15 s apart can mean only that no batch was processed meanwhile: the
+    numbers must hold for 30 s (three reads) before the window counts as complete."""
     stub = XRayStub()
     stub.expect_read(W, healthy(100), healthy(40))  # still arriving
     stub.expect_read(W, healthy(300), Traffic(ok=60, faults=40))
-    stub.expect_read(W, healthy(300), Traffic(ok=60, faults=40))  # the same: complete
+    stub.expect_read(W, healthy(300), Traffic(ok=60, faults=40))  # the same, once
+    stub.expect_read(W, healthy(300), Traffic(ok=60, faults=40))  # and again: complete
     with stub.active():
         r = stub.reader().analyse(W, Timing(settle_s=60, wait_s=300), 30, lambda _: None)
-    assert r.complete and r.reads == 3 and r.stats("V2").faults == 40
-    assert stub.clock.now() == at(1, 7) + timedelta(seconds=30)  # end + settle, two polls
+    assert r.complete and r.reads == 4 and r.stats("V2").faults == 40
+    assert stub.clock.now() == at(1, 7) + timedelta(seconds=45)  # end + settle, three polls
 
 
 def test_numbers_still_changing_at_the_deadline_make_an_incomplete_read() -> None:
@@ -198,7 +202,7 @@ class _Handler(BaseHTTPRequestHandler):
                                      "authorization": self.headers.get("Authorization", "")})
         start = self.server.requests[-1]["body"]["StartTime"]  # one period, epoch seconds
         data = json.dumps({"TimeSeriesServiceStatistics": [{
-            "Timestamp": start, "ServiceSummaryStatistics": {
+            "Timestamp": start, "EdgeSummaryStatistics": {
                 "TotalCount": 10, "OkCount": 9, "FaultStatistics": {"TotalCount": 1}},
             "ResponseTimeHistogram": [{"Value": 0.05, "Count": 10}]}]}).encode()
         self.send_response(200)
@@ -238,21 +242,23 @@ def test_the_client_honours_the_endpoint_variable_env_credentials_and_stack_regi
     assert [r["path"] for r in fake_xray.requests] == ["/TimeSeriesServiceStatistics"] * 2
     bodies = [r["body"] for r in fake_xray.requests]
     assert [b["EntitySelectorExpression"] for b in bodies] == [
-        f'service("{SERVICES["V1"]}")', f'service("{SERVICES["V2"]}")']
+        f'edge("User-Management-Microservice", "{SERVICES[v]}")' for v in ("V1", "V2")]
     assert {(b["StartTime"], b["EndTime"], b["Period"]) for b in bodies} == {
         (W.start.timestamp(), W.end.timestamp(), 60)}
     auth = fake_xray.requests[0]["authorization"]
     assert "Credential=AKIDFROMENV/" in auth and "/eu-west-1/xray/aws4_request" in auth
 
 
-def test_a_region_from_the_environment_wins_over_the_stacks(
+def test_the_stacks_region_wins_over_the_environments(
         fake_xray: FakeXRay, monkeypatch: pytest.MonkeyPatch) -> None:
-    # boto3 reads AWS_DEFAULT_REGION (botocore/configprovider.py: 'region'), not AWS_REGION
-    monkeypatch.setenv("AWS_REGION", "ca-central-1")
-    xray_cli.XRayReader(make_client("eu-west-1")).read(W)
-    assert "/eu-west-1/xray/aws4_request" in fake_xray.requests[0]["authorization"]
+    """The traces are where the stack runs: its tracing backend sends to its own region. A
+    profile or AWS_DEFAULT_REGION elsewhere would read an empty X-Ray and never judge."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-south-1")
     xray_cli.XRayReader(make_client("eu-west-1")).read(W)
+    assert "/eu-west-1/xray/aws4_request" in fake_xray.requests[0]["authorization"]
+    # boto3's own region (AWS_DEFAULT_REGION; botocore reads no AWS_REGION) when the stack
+    # has none
+    xray_cli.XRayReader(make_client(None)).read(W)
     assert "/ap-south-1/xray/aws4_request" in fake_xray.requests[2]["authorization"]
 
 
@@ -266,7 +272,7 @@ def test_a_profile_gives_credentials_and_region(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
     monkeypatch.setenv("AWS_PROFILE", "canary")
-    xray_cli.XRayReader(make_client("eu-west-1")).read(W)
+    xray_cli.XRayReader(make_client(None)).read(W)
     auth = fake_xray.requests[0]["authorization"]
     assert "Credential=AKIDPROFILE/" in auth and "/sa-east-1/xray/aws4_request" in auth
 
@@ -284,3 +290,32 @@ def test_help_and_verify_without_xray_never_load_boto3() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
                          text=True, check=True).stdout
     assert "--xray " in out and "LOADED []" in out
+
+
+def test_a_period_stamped_at_the_windows_end_belongs_to_the_next_window() -> None:
+    """Window is [start, end): a period stamped at `end` starts the next minute (another
+    step's weight)."""
+    stub = XRayStub()
+    late = answer(W, healthy(50))
+    late["TimeSeriesServiceStatistics"][0]["Timestamp"] = W.end
+    for service, page in ((SERVICES["V1"], answer(W, healthy(10))), (SERVICES["V2"], late)):
+        stub.stubber.add_response("get_time_series_service_statistics", page, {
+            "StartTime": W.start, "EndTime": W.end, "Period": 60,
+            "EntitySelectorExpression": f'edge("User-Management-Microservice", "{service}")'})
+    with stub.active():
+        got = stub.reader().read(W)
+    assert got["V1"].requests == 10 and got["V2"].requests == 0
+
+
+def test_a_v2_that_gets_no_traced_calls_while_it_should_fails() -> None:
+    """A V2 that refuses or times out records no segment of its own: at a served 25 %, 0 of
+    200 traced calls is no chance (0.75^200), so X-Ray fails the step."""
+    r = judge(read(healthy(200), quiet()), 0.01, 30, expected_share=0.25)
+    assert r.status == FAILED
+    assert r.failed[0].startswith("xray: V2 got 0 of 200 traced calls from user management")
+
+
+def test_few_calls_to_v2_at_a_small_weight_are_chance_not_failure() -> None:
+    # 0 of 20 at 10 %: 0.9^20 = 12 %, likely enough by chance
+    r = judge(read(healthy(20), quiet()), 0.01, 30, expected_share=0.10)
+    assert r.status == NOT_ENOUGH and r.failed == []

@@ -64,7 +64,7 @@ def answer(window: Window, traffic: Traffic) -> dict[str, Any]:
         return {"TimeSeriesServiceStatistics": [], "ContainsOldGroupVersions": False}
     return {"TimeSeriesServiceStatistics": [{
         "Timestamp": window.start,
-        "ServiceSummaryStatistics": {
+        "EdgeSummaryStatistics": {
             "OkCount": traffic.ok,
             "ErrorStatistics": {"ThrottleCount": 0, "OtherCount": traffic.errors,
                                 "TotalCount": traffic.errors},

@@ -20,6 +20,7 @@ NOTIFICATION_SERVICE = "notification-clusterip-service"
 NOTIFICATION_HEALTH_PATH = "/notification/health-status"
 VERSIONS = ("v1", "v2")
 TRACING_NAMES = {"v1": "V1-Notification-Microservice", "v2": "V2-Notification-Microservice"}
+USERMGMT_TRACING_NAME = "User-Management-Microservice"  # the X-Ray node that calls them
 
 INGRESS_NAME = "eks-microservices-demo-canary"
 

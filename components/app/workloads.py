@@ -26,6 +26,7 @@ from components.app.names import (
     USERMGMT_HEALTH_PATH,
     USERMGMT_LABELS,
     USERMGMT_PORT,
+    USERMGMT_TRACING_NAME,
     notification_labels,
     notification_name,
 )
@@ -60,7 +61,7 @@ def usermgmt(spec: AppSpec) -> dict:
         secret_env("DB_PASSWORD", DB_SECRET, DB_SECRET_KEY),
         {"name": "NOTIFICATION_SERVICE_HOST", "value": notification_host},
         {"name": "NOTIFICATION_SERVICE_PORT", "value": str(notification_port)},
-        *xray_env(spec, "User-Management-Microservice"),
+        *xray_env(spec, USERMGMT_TRACING_NAME),
     ]
     init_db = {
         "name": "init-db",
