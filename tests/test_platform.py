@@ -91,9 +91,9 @@ def test_managed_node_group_on_al2023_in_private_subnets(run):
     attached = {a.inputs["policyArn"] for a in run.of_type(
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment") if a.parent == role.parent
         and "-node-" in a.name}
-    # the CNI's policy is on aws-node's IRSA role (tests/test_vpc_cni_role.py)
+    # the CNI's policy stays on the node role (tests/test_vpc_cni_role.py says why)
     assert {p.rsplit("/", 1)[1] for p in attached} == {
-        "AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly"}
+        "AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonEKS_CNI_Policy"}
 
 
 def test_ami_type_follows_architecture():
