@@ -231,12 +231,19 @@ def _missing_calls(v1: VersionStats, v2: VersionStats, share: float | None,
         return None
     # P(X <= observed) for X ~ Binomial(total, share / 2), summed exactly: so few calls that
     # even half the served share would rarely give them (a split a little off is no failure)
-    half = share / 2
-    tail = sum(math.comb(total, k) * half ** k * (1 - half) ** (total - k)
-               for k in range(v2.requests + 1))
+    tail = _binomial_cdf(v2.requests, total, share / 2)
     alpha = math.erfc(z / math.sqrt(2))  # two-sided, as the intervals: 1 - confidence
     if tail >= alpha:
         return None
     return (f"V2 got {v2.requests} of {total} traced calls from user management while it "
             f"serves {100 * share:g}% (chance of so few even at half that share: {tail:.1e}); "
             f"it may refuse or time out calls, which leave no V2 segment")
+
+
+def _binomial_cdf(k: int, n: int, p: float) -> float:
+    """P(X <= k) for X ~ Binomial(n, p), 0 < p < 1, each term in log space: math.comb of
+    thousands of traced calls is past a float's range."""
+    log_p, log_q = math.log(p), math.log1p(-p)
+    log_n = math.lgamma(n + 1)
+    return min(1.0, sum(math.exp(log_n - math.lgamma(i + 1) - math.lgamma(n - i + 1)
+                                 + i * log_p + (n - i) * log_q) for i in range(k + 1)))

@@ -319,3 +319,11 @@ def test_few_calls_to_v2_at_a_small_weight_are_chance_not_failure() -> None:
     # 0 of 20 at 10 %: 0.9^20 = 12 %, likely enough by chance
     r = judge(read(healthy(20), quiet()), 0.01, 30, expected_share=0.10)
     assert r.status == NOT_ENOUGH and r.failed == []
+
+
+def test_the_missing_calls_check_copes_with_heavy_traffic() -> None:
+    """Thousands of traced calls (tracing everything at 20 a second): the binomial tail must
+    not overflow a float, and a fair split passes while a starved V2 still fails."""
+    assert judge(read(healthy(3000), healthy(2900)), 0.01, 30, expected_share=0.5).status == PASSED
+    starved = judge(read(healthy(5900), healthy(100)), 0.01, 30, expected_share=0.5)
+    assert starved.status == FAILED and "V2 got 100 of 6000" in starved.failed[0]
