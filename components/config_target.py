@@ -23,8 +23,6 @@ from components.config_keys import (
 )
 from components.config_rules import Reader
 
-# a kubeconfig context name: anything printable without blanks (kind-canary, k3d-canary,
-# minikube, docker-desktop, arn:aws:eks:...:cluster/x, user@cluster)
 _TYPES = {key.name: key.type for key in KEYS}
 
 
@@ -65,6 +63,8 @@ def check_target(r: Reader) -> str:
         for key in sorted(LOCAL_ONLY):
             if not is_default(key, r.raw.get(key)):
                 r.problem(key, "only with target 'local' (this stack's target is 'aws')")
+    # a kubeconfig context name: anything printable without blanks (kind-canary, k3d-canary,
+    # minikube, docker-desktop, arn:aws:eks:...:cluster/x, user@cluster)
     context = r.text("kubeContext")
     if context and any(c.isspace() for c in context):
         r.problem("kubeContext", "a kubeconfig context name (`kubectl config get-contexts`), "

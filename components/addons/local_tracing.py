@@ -24,7 +24,7 @@ from components.addons.otel_collector import COLLECTOR_IMAGE, LABELS, build_coll
 from components.course import XRAY_PORT
 from components.k8s.checkov import SKIP_PULL_POLICY, checkov_skip_annotations
 from components.k8s.network_policy import dns_egress, in_namespace, network_policy, ports
-from components.k8s.objects import RESTRICTED, metadata, namespace_object
+from components.k8s.objects import RESTRICTED, metadata, namespace_object, service_host
 from components.k8s.pods import (
     container_security_context,
     http_probe,
@@ -48,7 +48,7 @@ SKIP_IMAGE_DIGEST = (
 
 
 def jaeger_address(namespace: str) -> str:
-    return f"{JAEGER}.{namespace}.svc.cluster.local:{OTLP_GRPC_PORT}"
+    return f"{service_host(JAEGER, namespace)}:{OTLP_GRPC_PORT}"
 
 
 def local_collector_config(namespace: str) -> dict[str, Any]:

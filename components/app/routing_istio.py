@@ -17,7 +17,7 @@ from components.course import (
     MYSQL_PORT,
 )
 from components.k8s.network_policy import in_namespace, network_policy, ports
-from components.k8s.objects import metadata
+from components.k8s.objects import metadata, service_host
 
 # Istio's sidecar init container needs NET_ADMIN, so the `restricted` Pod Security Standard is
 # only warned about in a namespace with injection
@@ -50,7 +50,7 @@ def sidecar_network_policy(spec: AppSpec) -> dict:
 
 
 def notification_host(namespace_name: str) -> str:
-    return f"{NOTIFICATION_SERVICE}.{namespace_name}.svc.cluster.local"
+    return service_host(NOTIFICATION_SERVICE, namespace_name)
 
 
 def istio_routing(spec: AppSpec) -> list[dict]:

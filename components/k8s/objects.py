@@ -23,5 +23,10 @@ def metadata(name: str, namespace: str | None = None, labels: dict | None = None
     return meta
 
 
+def service_host(name: str, namespace: str) -> str:
+    """A Service's DNS name inside the cluster (its cluster domain, `cluster.local`)."""
+    return f"{name}.{namespace}.svc.cluster.local"
+
+
 def namespace_object(name: str, labels: dict | None = None) -> dict:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata(name, labels=labels)}

@@ -59,7 +59,6 @@ def single_pod_deployment(name: str, namespace: str, labels: dict, container: di
                           annotations: dict | None, volumes: list[dict]) -> dict:
     """One hardened pod of one container that needs no Kubernetes API token (the local
     platform's Mailpit and Jaeger), with the part-of label on the pods."""
-
     return {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": metadata(name, namespace, labels, annotations),

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from components.k8s.checkov import SKIP_PULL_POLICY, checkov_skip_annotations
 from components.k8s.network_policy import network_policy, ports
-from components.k8s.objects import RESTRICTED, metadata, namespace_object
+from components.k8s.objects import RESTRICTED, metadata, namespace_object, service_host
 from components.k8s.pods import (
     container_security_context,
     http_probe,
@@ -42,7 +42,7 @@ SKIP_IMAGE_DIGEST = (
 
 def mail_host(namespace: str) -> str:
     """The Service's DNS name, which the app's `smtp-service` ExternalName points at."""
-    return f"{NAME}.{namespace}.svc.cluster.local"
+    return service_host(NAME, namespace)
 
 
 def mail_objects(namespace: str, client_peers: Sequence[dict],

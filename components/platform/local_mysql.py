@@ -22,7 +22,7 @@ from typing import Any
 from components.course import DB_NAME, DB_USERNAME, MYSQL_PORT
 from components.k8s.checkov import SKIP_PULL_POLICY, checkov_skip_annotations
 from components.k8s.network_policy import network_policy, ports
-from components.k8s.objects import PART_OF, RESTRICTED, metadata, namespace_object
+from components.k8s.objects import PART_OF, RESTRICTED, metadata, namespace_object, service_host
 from components.k8s.pods import (
     RUN_AS_UID,
     container_security_context,
@@ -51,7 +51,7 @@ SKIP_IMAGE_DIGEST = (
 
 def mysql_address(namespace: str) -> str:
     """The Service's DNS name, which the app's `mysql` ExternalName points at."""
-    return f"{NAME}.{namespace}.svc.cluster.local"
+    return service_host(NAME, namespace)
 
 
 def _ping() -> dict:

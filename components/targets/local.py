@@ -17,8 +17,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.addons.istio import Istio
+from components.addons.local_tracing import JAEGER, local_tracing_objects
 from components.addons.local_tracing import UI_PORT as TRACE_UI_PORT
-from components.addons.local_tracing import local_tracing_objects
 from components.addons.otel_collector import OtelCollectorProps
 from components.addons.tracing import endpoint as tracing_endpoint
 from components.addons.xray_manifests import xray_address
@@ -48,7 +48,7 @@ MAIL_NAMESPACE = "mail"
 TRACING_NAMESPACE = OtelCollectorProps().namespace  # `xray`, as on AWS
 NAMESPACES = (MYSQL_NAMESPACE, MAIL_NAMESPACE, TRACING_NAMESPACE)  # besides the app's
 # the Java pods' memory request on a laptop cluster (their limit and JVM bounds stay): the
-# default stack then asks for less than 4 GiB (see `memory_requests_mib` in the tests)
+# default stack then asks for less than 4 GiB (tests/test_local.py, `memory_requests`)
 JAVA_MEMORY_REQUEST_MIB = 512
 LOCAL_URL = f"http://localhost:{USERMGMT_PORT}"
 # Not secrets: Mailpit offers no AUTH, so JavaMail never sends them. They must not be empty:
@@ -137,9 +137,10 @@ def build(cfg: StackConfig) -> Platform:
             "target": "local",
             "portForward": port_forward(context, app_ns, USERMGMT_SERVICE, USERMGMT_PORT),
             "traceUi": f"http://localhost:{TRACE_UI_PORT}",
-            "traceUiPortForward": port_forward(context, TRACING_NAMESPACE, "jaeger",
+            "traceUiPortForward": port_forward(context, TRACING_NAMESPACE, JAEGER,
                                                TRACE_UI_PORT),
             "mailUi": f"http://localhost:{MAIL_UI_PORT}",
-            "mailUiPortForward": port_forward(context, MAIL_NAMESPACE, "mailpit", MAIL_UI_PORT),
+            "mailUiPortForward": port_forward(context, MAIL_NAMESPACE, local_mail.NAME,
+                                              MAIL_UI_PORT),
             "xrayDaemonAddress": xray_address(TRACING_NAMESPACE),
         })
