@@ -1,7 +1,7 @@
 """IRSA trust: the assume-role policy that lets exactly one Kubernetes service account use a role.
 
-Core (pure): what every add-on's role (`addons/service_account_role.py`) trusts. The policy
-names the cluster's OIDC provider and pins both the subject
+Core (pure): what every IRSA role trusts (`platform/service_account_role.py`: the VPC CNI's
+and each add-on's). The policy names the cluster's OIDC provider and pins both the subject
 (`system:serviceaccount:<namespace>:<name>`) and the audience (`sts.amazonaws.com`), as the EKS
 user guide's "Assign IAM roles to Kubernetes service accounts" page shows; no wildcard.
 """

@@ -103,9 +103,11 @@ class Run:
         return next(r for r in self.resources if r.urn == urn)
 
     def k8s_objects(self) -> list[Resource]:
-        """Kubernetes objects registered individually (not Helm releases or providers)."""
+        """Kubernetes objects registered individually (not Helm releases, providers, or
+        patches of objects the program does not own, such as EKS's aws-node)."""
         return [r for r in self.resources if r.type.startswith("kubernetes:")
                 and r.custom and not r.type.startswith("kubernetes:helm")
+                and not r.type.endswith("Patch")
                 and r.type != "pulumi:providers:kubernetes"]
 
     def k8s(self, kind: str, name: str) -> Resource:
@@ -168,6 +170,13 @@ def _strip_references(value: Any) -> Any:
     return value
 
 
+def _custom_timeouts(request: Any) -> dict[str, Any]:
+    """`customTimeouts` in a resource's options, only where some are set."""
+    timeouts = {k: getattr(request.customTimeouts, k) for k in ("create", "update", "delete")
+                if getattr(request.customTimeouts, k)}
+    return {"customTimeouts": timeouts} if timeouts else {}
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A mock monitor that keeps every registration request in plain form."""
 
@@ -206,6 +215,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 "aliases": [str(a) for a in request.aliases],
                 "version": request.version,
                 "remote": request.remote,
+                **_custom_timeouts(request),
             },
         ))
         stripped = struct_pb2.Struct()

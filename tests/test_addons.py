@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from components.addons import external_dns, load_balancer_controller
-from components.addons.service_account_role import trust_policy
+from components.platform.service_account_role import trust_policy
 from tests import fakes
 from tests.util import DOMAIN
 

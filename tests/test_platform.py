@@ -70,7 +70,7 @@ def test_cluster_shape(run):
     assert inputs["nodeAssociatePublicIpAddress"] is False
     assert inputs["upgradePolicy"] == {"supportType": "STANDARD"}
     assert set(inputs["enabledClusterLogTypes"]) == {"api", "audit", "authenticator"}
-    assert inputs["vpcCniOptions"]["enableNetworkPolicy"] is True
+    assert run.one("eks:index:VpcCniAddon").inputs["enableNetworkPolicy"] is True
     private_ids = {s.urn for s in run.of_type("aws:ec2/subnet:Subnet")
                    if "private" in s.name}
     assert len(inputs["privateSubnetIds"]) == 2
@@ -91,9 +91,9 @@ def test_managed_node_group_on_al2023_in_private_subnets(run):
     attached = {a.inputs["policyArn"] for a in run.of_type(
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment") if a.parent == role.parent
         and "-node-" in a.name}
-    # the CNI's policy stays on the node role (tests/test_vpc_cni_role.py says why)
+    # the CNI's policy is on aws-node's IRSA role (tests/test_vpc_cni_role.py)
     assert {p.rsplit("/", 1)[1] for p in attached} == {
-        "AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonEKS_CNI_Policy"}
+        "AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly"}
 
 
 def test_ami_type_follows_architecture():
@@ -123,9 +123,10 @@ def test_managed_addons_are_pinned_to_exact_versions(run):
     """pulumi-eks installs the most recent vpc-cni and kube-proxy when no version is set, so a
     weight-only `up` could upgrade them and roll aws-node on every node."""
     cluster = run.one("eks:index:Cluster").inputs
+    vpc_cni = run.one("eks:index:VpcCniAddon").inputs
     version = re.compile(r"v\d+\.\d+\.\d+-eksbuild\.\d+")
-    assert version.fullmatch(cluster["vpcCniOptions"]["addonVersion"])
-    assert cluster["vpcCniOptions"]["enableNetworkPolicy"] is True
+    assert version.fullmatch(vpc_cni["addonVersion"])
+    assert vpc_cni["enableNetworkPolicy"] is True
     assert version.fullmatch(cluster["kubeProxyAddonOptions"]["version"])
     assert cluster["kubeProxyAddonOptions"]["version"].startswith("v1.35.")
     # pulumi-eks would make the managed coredns before any node exists (no default node
@@ -144,7 +145,7 @@ def test_addon_versions_follow_config(program):
                    "vpcCniVersion": "v1.21.1-eksbuild.8"})
     assert run.error is None, run.error
     cluster = run.one("eks:index:Cluster").inputs
-    assert cluster["vpcCniOptions"]["addonVersion"] == "v1.21.1-eksbuild.8"
+    assert run.one("eks:index:VpcCniAddon").inputs["addonVersion"] == "v1.21.1-eksbuild.8"
     assert cluster["kubeProxyAddonOptions"]["version"] == "v1.35.3-eksbuild.14"
 
 

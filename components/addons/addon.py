@@ -14,15 +14,15 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.addons.service_account_role import (
-    OidcTrust,
-    ServiceAccountRole,
-    ServiceAccountRoleArgs,
-)
 from components.k8s import register as k8s_objects
 from components.k8s.objects import namespace_object
 from components.naming import IAM_ROLE_MAX, shorten
 from components.partition import partition_of
+from components.platform.service_account_role import (
+    OidcTrust,
+    ServiceAccountRole,
+    ServiceAccountRoleArgs,
+)
 from components.tags import Tags
 
 

@@ -4,7 +4,7 @@ Access is by EKS access entries (authentication mode API, no aws-auth ConfigMap)
 creator gets admin through EKS's bootstrap permission (pulumi-eks always sets it), `clusterAdmins`
 get an access entry each with the cluster-admin policy, and EKS itself makes the access entry of
 a managed node group's role. The managed add-ons vpc-cni, kube-proxy and coredns run at pinned
-versions (`components.eks_addons`).
+versions (`components.eks_addons`); vpc-cni on an IRSA role of its own (`vpc_cni`).
 
 Control-plane logs go to `/aws/eks/<cluster>/cluster`, which EKS creates on its first delivery.
 The program does not own that group: EKS recreates it from late deliveries after a destroy has
@@ -30,22 +30,21 @@ import pulumi_kubernetes as k8s
 
 from components.config_rules import is_graviton
 from components.eks_addons import AddonVersions
-from components.naming import short_hash
+from components.naming import IAM_ROLE_MAX, short_hash, shorten
 from components.partition import eks_access_policy_arn, managed_policy_arn
+from components.platform.service_account_role import OidcTrust
+from components.platform.vpc_cni import VpcCni, VpcCniArgs
 from components.tags import Tags
 
 LOG_TYPES = ["api", "audit", "authenticator"]
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"  # an EKS access policy
 # What a managed node's role needs (EKS user guide, "Amazon EKS node IAM role"): the kubelet's
-# EC2 lookups, pulling images from ECR with the policy that page names (PullOnly), and the VPC
-# CNI's ENI permissions. The guide recommends those on an IRSA role of kube-system/aws-node
-# instead; with pulumi-eks 4 that role cannot be given without a race on a new stack or a gap
-# on an existing one (tests/test_vpc_cni_role.py, README "Known limits"), so they stay here.
-# The app's namespaces deny their pods the instance metadata (NetworkPolicy).
+# EC2 lookups and pulling images from ECR, with the policy that page names (PullOnly). The VPC
+# CNI's ENI permissions are on aws-node's own IRSA role instead (the guide's recommendation,
+# `components.platform.vpc_cni`), so pods reaching the instance metadata cannot use them.
 NODE_POLICIES = [
     "AmazonEKSWorkerNodePolicy",
     "AmazonEC2ContainerRegistryPullOnly",
-    "AmazonEKS_CNI_Policy",
 ]
 
 
@@ -126,6 +125,7 @@ class Cluster(pulumi.ComponentResource):
     cluster_security_group_id: pulumi.Output[str]
     provider: k8s.Provider
     node_group: eks.ManagedNodeGroup
+    vpc_cni: VpcCni
     coredns: aws.eks.Addon
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
@@ -141,8 +141,10 @@ class Cluster(pulumi.ComponentResource):
         credentials = (eks.KubeconfigOptionsArgs(profile_name=args.aws_profile)
                        if args.aws_profile else None)
 
+        eks_name = f"{name}-eks"
+        cluster_tags = tag(args.cluster_name)
         cluster = eks.Cluster(
-            f"{name}-eks",
+            eks_name,
             name=args.cluster_name,
             version=args.kubernetes_version,
             vpc_id=args.vpc_id,
@@ -160,16 +162,38 @@ class Cluster(pulumi.ComponentResource):
             endpoint_public_access=True,
             enabled_cluster_log_types=LOG_TYPES,
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
-            vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True,
-                                                  addon_version=versions.vpc_cni),
+            use_default_vpc_cni=True,  # the add-on is made below, once its role exists
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(version=versions.kube_proxy),
             coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
             access_entries=access_entries,
             provider_credential_opts=credentials,
-            tags=tag(args.cluster_name),
+            tags=cluster_tags,
             cluster_tags={CREATOR_TAG: creator},  # on the EKS cluster only (pulumi-eks cluster.ts)
             opts=child,
         )
+
+        self.name = args.cluster_name
+        # `aws eks get-token` in the kubeconfig must use the same credentials as the stack: with
+        # aws:profile set, the profile is written into the kubeconfig
+        kubeconfig = (cluster.get_kubeconfig(profile_name=args.aws_profile)
+                      if args.aws_profile else cluster.kubeconfig_json)
+        self.kubeconfig = pulumi.Output.secret(kubeconfig)
+        self.oidc_provider_arn = cluster.oidc_provider_arn
+        self.oidc_issuer = cluster.oidc_provider_url.apply(
+            lambda url: url.removeprefix("https://"))
+        self.cluster_security_group_id = cluster.cluster_security_group_id
+        # A stable cluster_identifier: a new kubeconfig (rotated token, endpoint format) updates
+        # the provider in place instead of replacing every Kubernetes object it manages.
+        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig,
+                                     cluster_identifier=args.cluster_name, opts=child)
+
+        self.vpc_cni = VpcCni(f"{name}-vpc-cni", VpcCniArgs(
+            eks_cluster=cluster, eks_cluster_resource_name=eks_name,
+            cluster_name=args.cluster_name, kubernetes_version=args.kubernetes_version,
+            addon_version=versions.vpc_cni, cluster_tags=cluster_tags,
+            oidc=OidcTrust(provider_arn=self.oidc_provider_arn, issuer=self.oidc_issuer),
+            role_name=shorten(f"{args.cluster_name}-vpc-cni", IAM_ROLE_MAX),
+            partition=args.partition, tags=tag, provider=self.provider), opts=child)
 
         node_role = aws.iam.Role(
             f"{name}-node-role",
@@ -188,6 +212,8 @@ class Cluster(pulumi.ComponentResource):
             for policy in NODE_POLICIES
         ]
 
+        # after aws-node runs with its role (pulumi-eks' node groups likewise wait for its
+        # vpc-cni add-on, nodegroup.ts): nodes do not join without the CNI's permissions
         self.node_group = eks.ManagedNodeGroup(
             f"{name}-nodes",
             cluster=cluster,
@@ -200,7 +226,8 @@ class Cluster(pulumi.ComponentResource):
             subnet_ids=args.private_subnet_ids,
             enable_imd_sv2=True,
             tags=tag(f"{args.cluster_name}-nodes"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+            opts=pulumi.ResourceOptions(parent=self,
+                                        depends_on=[*attachments, self.vpc_cni.ready]),
         )
 
         # pulumi-eks makes its own coredns add-on only with a default node group, Fargate or
@@ -217,20 +244,4 @@ class Cluster(pulumi.ComponentResource):
             resolve_conflicts_on_update="OVERWRITE", preserve=True,
             tags=tag(f"{args.cluster_name}-coredns"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_group]))
-
-        self.name = args.cluster_name
-        # `aws eks get-token` in the kubeconfig must use the same credentials as the stack: with
-        # aws:profile set, the profile is written into the kubeconfig
-        kubeconfig = (cluster.get_kubeconfig(profile_name=args.aws_profile)
-                      if args.aws_profile else cluster.kubeconfig_json)
-        self.kubeconfig = pulumi.Output.secret(kubeconfig)
-        self.oidc_provider_arn = cluster.oidc_provider_arn
-        self.oidc_issuer = cluster.oidc_provider_url.apply(
-            lambda url: url.removeprefix("https://"))
-        self.cluster_security_group_id = cluster.cluster_security_group_id
-        # A stable cluster_identifier: a new kubeconfig (rotated token, endpoint format) updates
-        # the provider in place instead of replacing every Kubernetes object it manages.
-        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig,
-                                     cluster_identifier=args.cluster_name, opts=child)
         self.register_outputs({"clusterName": self.name, "kubeconfig": self.kubeconfig})
-

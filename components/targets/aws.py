@@ -22,7 +22,6 @@ from components.addons.load_balancer_controller import (
     READINESS_GATE_INJECT,
     load_balancer_controller,
 )
-from components.addons.service_account_role import OidcTrust
 from components.addons.tracing import endpoint, tracing_backend
 from components.app.names import NOTIFICATION_PORT
 from components.config import StackConfig
@@ -32,6 +31,7 @@ from components.platform.cluster import Cluster, ClusterArgs
 from components.platform.database import Database, DatabaseArgs
 from components.platform.lattice_network import LatticeNetwork, LatticeNetworkArgs
 from components.platform.network import Network, NetworkArgs, eks_zones, subnet_cidrs
+from components.platform.service_account_role import OidcTrust
 from components.seam import (
     AppServices,
     DatabaseEndpoint,
