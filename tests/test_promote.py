@@ -316,24 +316,52 @@ def test_rollback_weight_must_be_below_the_first_step_applied(make_world: WorldF
     assert world.calls("up") == [] and world.calls("config", "set") == []
 
 
+@pytest.fixture
+def sigint_reaches_children() -> Iterator[None]:
+    """Ctrl-C as in a terminal, even when the tests run in a background job: a shell without
+    job control starts those with SIGINT ignored, children inherit an ignored signal across
+    exec, and Python then installs no KeyboardInterrupt handler (signal module docs). A
+    handled signal is reset to its default in a child at exec, so the child handles it."""
+    before = signal.getsignal(signal.SIGINT)
+    if before == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 def _interrupt_during_up(world: World, whole_group: bool) -> subprocess.CompletedProcess[str]:
-    """Start a promotion whose `up` takes 0.6 s, and send SIGINT while it runs."""
-    world.edit(upSeconds=0.6)
+    """Start a promotion whose `up` is held until released, and send SIGINT while it runs."""
+    hold = _hold(world, "up")
     proc = subprocess.Popen(
         [sys.executable, "-m", "canaryctl", "promote", "--steps", "20,50", "--json", *FAST],
         cwd=REPO_ROOT, env=world.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, start_new_session=True)
-    deadline = time.monotonic() + 20
-    while "upRunning" not in world.state() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    _wait_for(lambda: "upRunning" in world.state())
     if whole_group:  # a Ctrl-C in a terminal: the whole foreground group gets it
         os.killpg(proc.pid, signal.SIGINT)
     else:
         proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)  # promote has the signal while the `up` still runs
+    hold.unlink()
     out, err = proc.communicate(timeout=30)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
+def _hold(world: World, what: str) -> Path:
+    """Hold the stand-in's `what` (`up`, `config-set-<value>`) until the file is removed."""
+    hold = Path(f"{world.state_file}.hold-{what}")
+    hold.touch()
+    return hold
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the stand-in never got there"
+        time.sleep(0.02)
+
+
+@pytest.mark.usefixtures("sigint_reaches_children")
 def test_ctrl_c_cancels_the_running_up_and_reports_the_deployed_weight(world: World) -> None:
     proc = _interrupt_during_up(world, whole_group=True)
     assert proc.returncode == 130, proc.stderr
@@ -345,6 +373,7 @@ def test_ctrl_c_cancels_the_running_up_and_reports_the_deployed_weight(world: Wo
     assert "waiting for the running `pulumi up` to end" in proc.stderr
 
 
+@pytest.mark.usefixtures("sigint_reaches_children")
 def test_ctrl_c_to_promote_alone_lets_the_up_finish(world: World) -> None:
     proc = _interrupt_during_up(world, whole_group=False)
     assert proc.returncode == 130, proc.stderr
@@ -357,21 +386,23 @@ def test_ctrl_c_to_promote_alone_lets_the_up_finish(world: World) -> None:
 def _interrupt_config_set(world: World, value: str) -> subprocess.CompletedProcess[str]:
     """Start a promotion whose `config set canaryWeight <value>` takes 0.6 s, and send SIGINT
     to promote alone while it runs (the stand-in goes on and writes the value)."""
-    world.edit(slowConfigSet={value: 0.6})
+    world.edit(slowConfigSet={value: 0.01})
+    hold = _hold(world, f"config-set-{value}")
     proc = subprocess.Popen(
         [sys.executable, "-m", "canaryctl", "promote", "--steps", "20,50", "--json", *FAST],
         cwd=REPO_ROOT, env=world.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, start_new_session=True)
-    deadline = time.monotonic() + 20
-    while world.state().get("configSetRunning") != value and time.monotonic() < deadline:
-        time.sleep(0.02)
+    _wait_for(lambda: world.state().get("configSetRunning") == value)
     proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)  # promote has the signal while the `config set` still runs
+    hold.unlink()
     out, err = proc.communicate(timeout=30)
-    while "configSetRunning" in world.state() and time.monotonic() < deadline:
-        time.sleep(0.02)  # a stand-in left running must not write after the assertions
+    # a stand-in left running must not write after the assertions
+    _wait_for(lambda: "configSetRunning" not in world.state())
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
+@pytest.mark.usefixtures("sigint_reaches_children")
 def test_ctrl_c_during_a_steps_config_set_leaves_the_config_at_the_deployed_weight(
         world: World) -> None:
     proc = _interrupt_config_set(world, "20")
@@ -381,6 +412,7 @@ def test_ctrl_c_during_a_steps_config_set_leaves_the_config_at_the_deployed_weig
     assert world.calls("up") == [] and world.weight() == "0"  # resumable: 20 is not done
 
 
+@pytest.mark.usefixtures("sigint_reaches_children")
 def test_ctrl_c_during_the_rollbacks_config_set_still_reports(make_world: WorldFactory) -> None:
     world = make_world(behaviour=Behaviour(v2_error_rate=0.3))
     proc = _interrupt_config_set(world, "0")
