@@ -50,6 +50,11 @@ def shorten(name: str, limit: int) -> str:
     return f"{head}-{short_hash(name)}"
 
 
+def iam_name(cluster: str, suffix: str) -> str:
+    """An IAM role (and policy) name of a stack: its cluster's name and what it is for."""
+    return shorten(f"{cluster}-{suffix}", IAM_ROLE_MAX)
+
+
 def stack_prefix(project: str, stack: str) -> str:
     """`<project>-<stack>` in the characters every AWS name here allows."""
     cleaned = slug(stack)
@@ -94,5 +99,5 @@ class AwsNames:
         return shorten(self.prefix, LATTICE_NETWORK_MAX)
 
     def iam(self, suffix: str) -> str:
-        """An IAM role (and policy) name of this stack: the cluster's name and what it is for."""
-        return shorten(f"{self.cluster}-{suffix}", IAM_ROLE_MAX)
+        """An IAM role (and policy) name of this stack (`iam_name`)."""
+        return iam_name(self.cluster, suffix)

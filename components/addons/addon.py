@@ -16,7 +16,7 @@ import pulumi_kubernetes as k8s
 
 from components.k8s import register as k8s_objects
 from components.k8s.objects import namespace_object
-from components.naming import IAM_ROLE_MAX, shorten
+from components.naming import iam_name
 from components.partition import partition_of
 from components.platform.service_account_role import (
     OidcTrust,
@@ -49,7 +49,7 @@ class ClusterHandles:
     def iam_name(self, suffix: str) -> str:
         """An IAM name unique to the stack (the cluster is named after it), within 64 chars;
         a longer one is cut and ends in a hash of all of it (see `components.naming`)."""
-        return shorten(f"{self.name}-{suffix}", IAM_ROLE_MAX)
+        return iam_name(self.name, suffix)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ import pulumi_kubernetes as k8s
 
 from components.config_rules import is_graviton
 from components.eks_addons import AddonVersions
-from components.naming import IAM_ROLE_MAX, short_hash, shorten
+from components.naming import iam_name, short_hash
 from components.partition import eks_access_policy_arn, managed_policy_arn
 from components.platform.service_account_role import OidcTrust
 from components.platform.vpc_cni import VpcCni, VpcCniArgs
@@ -192,7 +192,7 @@ class Cluster(pulumi.ComponentResource):
             cluster_name=args.cluster_name, kubernetes_version=args.kubernetes_version,
             addon_version=versions.vpc_cni, cluster_tags=cluster_tags,
             oidc=OidcTrust(provider_arn=self.oidc_provider_arn, issuer=self.oidc_issuer),
-            role_name=shorten(f"{args.cluster_name}-vpc-cni", IAM_ROLE_MAX),
+            role_name=iam_name(args.cluster_name, "vpc-cni"),
             partition=args.partition, tags=tag, provider=self.provider), opts=child)
 
         node_role = aws.iam.Role(
