@@ -384,9 +384,8 @@ def test_ctrl_c_to_promote_alone_lets_the_up_finish(world: World) -> None:
 
 
 def _interrupt_config_set(world: World, value: str) -> subprocess.CompletedProcess[str]:
-    """Start a promotion whose `config set canaryWeight <value>` takes 0.6 s, and send SIGINT
-    to promote alone while it runs (the stand-in goes on and writes the value)."""
-    world.edit(slowConfigSet={value: 0.01})
+    """Start a promotion whose `config set canaryWeight <value>` is held until released, and
+    send SIGINT to promote alone while it runs (the stand-in goes on and writes the value)."""
     hold = _hold(world, f"config-set-{value}")
     proc = subprocess.Popen(
         [sys.executable, "-m", "canaryctl", "promote", "--steps", "20,50", "--json", *FAST],
