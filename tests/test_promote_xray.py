@@ -71,9 +71,7 @@ def test_help_documents_the_xray_option(capsys: pytest.CaptureFixture[str]) -> N
 def test_v2_faulting_on_real_traffic_rolls_back_though_the_apps_own_calls_succeed(
         world: World, stub: XRayStub, capsys: pytest.CaptureFixture[str]) -> None:
     stub.expect_probe()
-    stub.expect_read(STEP_WINDOW, healthy(600), FAULTING_V2)
-    stub.expect_read(STEP_WINDOW, healthy(600), FAULTING_V2)
-    stub.expect_read(STEP_WINDOW, healthy(600), FAULTING_V2)
+    stub.expect_settled(STEP_WINDOW, healthy(600), FAULTING_V2)
     with stub.active():
         code, report, err = promote(capsys, "--steps", "50,100", *XRAY_FAST)
     assert code == 1, err
@@ -97,9 +95,7 @@ def test_v2_faulting_on_real_traffic_rolls_back_though_the_apps_own_calls_succee
 def test_the_human_report_shows_requests_fault_rate_and_p95_per_version(
         world: World, stub: XRayStub, capsys: pytest.CaptureFixture[str]) -> None:
     stub.expect_probe()
-    stub.expect_read(STEP_WINDOW, healthy(600), FAULTING_V2)
-    stub.expect_read(STEP_WINDOW, healthy(600), FAULTING_V2)
-    stub.expect_read(STEP_WINDOW, healthy(600), FAULTING_V2)
+    stub.expect_settled(STEP_WINDOW, healthy(600), FAULTING_V2)
     with stub.active():
         code = main(["promote", *FAST, "--steps", "50", *XRAY_FAST])
     out = capsys.readouterr().out
@@ -114,9 +110,7 @@ def test_the_human_report_shows_requests_fault_rate_and_p95_per_version(
 def test_a_healthy_v2_on_x_ray_is_promoted(
         world: World, stub: XRayStub, capsys: pytest.CaptureFixture[str]) -> None:
     stub.expect_probe()
-    stub.expect_read(STEP_WINDOW, healthy(600), healthy(200))
-    stub.expect_read(STEP_WINDOW, healthy(600), healthy(200))
-    stub.expect_read(STEP_WINDOW, healthy(600), healthy(200))
+    stub.expect_settled(STEP_WINDOW, healthy(600), healthy(200))
     with stub.active():
         code, report, err = promote(capsys, "--steps", "50", *XRAY_FAST)
     assert code == 0, err
@@ -130,9 +124,7 @@ def test_too_few_v2_requests_grow_the_window_then_neither_pass_nor_fail(
     # little real traffic to both versions (at 50 %, 6 and 5 are a fair split)
     for window, v1, v2 in ((STEP_WINDOW, healthy(6), healthy(5)),
                            (grown, healthy(9), healthy(8))):
-        stub.expect_read(window, v1, v2)
-        stub.expect_read(window, v1, v2)
-        stub.expect_read(window, v1, v2)
+        stub.expect_settled(window, v1, v2)
     # deadline 01:07 + 100 s; one more minute needs its end + settle + a poll = 01:08:15, a
     # second one 01:09:15: room for one, not two
     with stub.active():
@@ -149,9 +141,7 @@ def test_a_delayed_window_is_judged_on_its_complete_numbers(
         world: World, stub: XRayStub, capsys: pytest.CaptureFixture[str]) -> None:
     stub.expect_probe()
     stub.expect_read(STEP_WINDOW, healthy(300), healthy(100))  # the faults have not arrived
-    stub.expect_read(STEP_WINDOW, healthy(600), FAULTING_V2)
-    stub.expect_read(STEP_WINDOW, healthy(600), FAULTING_V2)
-    stub.expect_read(STEP_WINDOW, healthy(600), FAULTING_V2)
+    stub.expect_settled(STEP_WINDOW, healthy(600), FAULTING_V2)
     with stub.active():
         code, report, _ = promote(capsys, "--steps", "50", *XRAY_FAST)
     assert code == 1 and report["steps"][0]["xray"]["reads"] == 4
@@ -162,9 +152,7 @@ def test_a_slower_v2_at_p95_fails_with_a_latency_ratio(
         world: World, stub: XRayStub, capsys: pytest.CaptureFixture[str]) -> None:
     slow = Traffic(ok=200, histogram=((0.04, 150), (0.9, 50)))
     stub.expect_probe()
-    stub.expect_read(STEP_WINDOW, healthy(600), slow)
-    stub.expect_read(STEP_WINDOW, healthy(600), slow)
-    stub.expect_read(STEP_WINDOW, healthy(600), slow)
+    stub.expect_settled(STEP_WINDOW, healthy(600), slow)
     with stub.active():
         code, report, _ = promote(capsys, "--steps", "50", "--max-latency-ratio", "3",
                                   *XRAY_FAST)
@@ -197,9 +185,7 @@ def test_the_stacks_region_is_handed_to_the_client(
     set_config(world, "aws:region", "eu-central-1")
     set_config(world, "eks-canary:target", "aws")
     stub.expect_probe()
-    stub.expect_read(STEP_WINDOW, healthy(600), healthy(200))
-    stub.expect_read(STEP_WINDOW, healthy(600), healthy(200))
-    stub.expect_read(STEP_WINDOW, healthy(600), healthy(200))
+    stub.expect_settled(STEP_WINDOW, healthy(600), healthy(200))
     with stub.active():
         code, _, err = promote(capsys, "--steps", "50", *XRAY_FAST)
     assert code == 0, err
@@ -219,9 +205,7 @@ def verify(world: World, capsys: pytest.CaptureFixture[str], *args: str
 def test_verify_reads_the_window_a_user_names(
         world: World, stub: XRayStub, capsys: pytest.CaptureFixture[str]) -> None:
     window = Window(at(0, 40), at(0, 55))
-    stub.expect_read(window, healthy(600), FAULTING_V2)
-    stub.expect_read(window, healthy(600), FAULTING_V2)
-    stub.expect_read(window, healthy(600), FAULTING_V2)
+    stub.expect_settled(window, healthy(600), FAULTING_V2)
     with stub.active():
         code, report, _ = verify(world, capsys, "--xray",
                                  "2026-12-07T00:40/2026-12-07T00:55", "--xray-settle", "0")
@@ -233,9 +217,7 @@ def test_verify_reads_the_window_a_user_names(
 def test_verify_of_the_last_minutes_waits_for_them_to_settle(
         world: World, stub: XRayStub, capsys: pytest.CaptureFixture[str]) -> None:
     window = Window(at(0, 45), at(1, 0))  # "15m" at 01:00:20
-    stub.expect_read(window, quiet(), healthy(100))
-    stub.expect_read(window, quiet(), healthy(100))
-    stub.expect_read(window, quiet(), healthy(100))
+    stub.expect_settled(window, quiet(), healthy(100))
     with stub.active():
         code, report, _ = verify(world, capsys, "--xray", "15m")
     assert code == 0 and report["xray"]["status"] == "passed"
@@ -265,9 +247,7 @@ def test_an_x_ray_error_during_a_step_fails_it_and_rolls_back(
 def test_verify_s_human_report_adds_the_x_ray_lines(
         world: World, stub: XRayStub, capsys: pytest.CaptureFixture[str]) -> None:
     window = Window(at(0, 45), at(1, 0))
-    stub.expect_read(window, healthy(600), FAULTING_V2)
-    stub.expect_read(window, healthy(600), FAULTING_V2)
-    stub.expect_read(window, healthy(600), FAULTING_V2)
+    stub.expect_settled(window, healthy(600), FAULTING_V2)
     with stub.active():
         code = main(["verify", "--url", world.app.base_url + "/usermgmt/notification-xray",
                      "--expect", "0", "--requests", "20", "--xray", "15m"])
@@ -285,8 +265,7 @@ def test_a_v2_that_real_calls_never_reach_is_rolled_back(
     """At 50 % user management's traced calls went 600 to V1 and 8 to V2: V2 refuses or times
     out (no V2 segment, so no fault on V2's own books), and X-Ray fails the step."""
     stub.expect_probe()
-    for _ in range(3):
-        stub.expect_read(STEP_WINDOW, healthy(600), healthy(8))
+    stub.expect_settled(STEP_WINDOW, healthy(600), healthy(8))
     with stub.active():  # (a minimum of 5 V2 requests: the window is not grown)
         code, report, err = promote(capsys, "--steps", "50", *XRAY_FAST,
                                     "--xray-min-requests", "5")

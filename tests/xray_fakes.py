@@ -13,7 +13,7 @@ from typing import Any
 import botocore.session
 from botocore.stub import Stubber
 
-from canaryctl.xray import OPERATION, SERVICES, XRayReader, selector
+from canaryctl.xray import AGREEING_READS, OPERATION, SERVICES, XRayReader, selector
 from canaryctl.xray_stats import Window
 
 T0 = datetime(2026, 12, 7, 1, 0, 20, tzinfo=UTC)  # "now" when a test starts
@@ -77,7 +77,8 @@ def answer(window: Window, traffic: Traffic) -> dict[str, Any]:
 
 @dataclass
 class XRayStub:
-    """A Stubber on a real botocore X-Ray client; ``expect_read`` queues one read (V1, V2)."""
+    """A Stubber on a real botocore X-Ray client; ``expect_read`` queues one read (V1, V2),
+    ``expect_settled`` a window read until complete."""
 
     clock: FakeClock = field(default_factory=FakeClock)
     regions: list[str | None] = field(default_factory=list)
@@ -98,6 +99,11 @@ class XRayStub:
             self.stubber.add_response(OPERATION, answer(window, traffic), {
                 "StartTime": window.start, "EndTime": window.end,
                 "EntitySelectorExpression": selector(service), "Period": 60})
+
+    def expect_settled(self, window: Window, v1: Traffic, v2: Traffic) -> None:
+        """The same read as often as the reader needs to count the window complete."""
+        for _ in range(AGREEING_READS):
+            self.expect_read(window, v1, v2)
 
     def expect_probe(self) -> None:
         """promote's check before anything is applied: the minute before "now"."""
